@@ -1,0 +1,3 @@
+from pyffplay.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,13 @@
+"""Errors that end playback with one clear line and a non-zero exit."""
+
+
+class PlayerError(Exception):
+    """A problem the user can act on; main() prints ``pyffplay: <message>`` and exits 1."""
+
+
+class UsageError(PlayerError):
+    """A bad command line: unknown option, missing or malformed value."""
+
+
+class InputError(PlayerError):
+    """The input cannot be opened or read: missing, a directory, not media, too large."""
