@@ -1,0 +1,81 @@
+"""Video outputs: one module per driver behind one small interface.
+
+The player's main thread owns the output: it calls ``poll_events`` and ``display`` and
+nothing else touches the device.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:
+    from pyffplay.frame_queue import Frame
+
+
+class VideoOutput(Protocol):
+    width: int  # 0 until the first picture opened the window
+    height: int
+
+    def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None: ...
+    def display(self, vp: "Frame | None") -> None: ...
+    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None: ...
+    def toggle_full_screen(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class NullOutput:
+    """-nodisp, or audio only with no window: nothing is drawn, events come from elsewhere."""
+
+    width = 0
+    height = 0
+
+    def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
+        pass
+
+    def display(self, vp: "Frame | None") -> None:
+        pass
+
+    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None:
+        pass
+
+    def toggle_full_screen(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _rescale(a: int, b: int, c: int) -> int:
+    """av_rescale: a*b/c rounded to nearest, ties away from zero."""
+    n = a * b
+    q, r = divmod(abs(n), c)
+    if 2 * r >= c:
+        q += 1
+    return q if n >= 0 else -q
+
+
+def calculate_display_rect(xleft: int, ytop: int, scr_w: int, scr_h: int,
+                           pic_w: int, pic_h: int, sar: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Largest rectangle with the picture's display aspect that fits, centred (ffplay's)."""
+    aspect = Fraction(sar[0], sar[1]) if sar[0] > 0 and sar[1] > 0 else Fraction(1)
+    aspect *= Fraction(pic_w, pic_h)
+    height = scr_h
+    width = _rescale(height, aspect.numerator, aspect.denominator) & ~1
+    if width > scr_w:
+        width = scr_w
+        height = _rescale(width, aspect.denominator, aspect.numerator) & ~1
+    x = (scr_w - width) // 2
+    y = (scr_h - height) // 2
+    return xleft + x, ytop + y, max(width, 1), max(height, 1)
+
+
+def rotation_quarter_turns(rotation: float) -> tuple[float, bool]:
+    """ffplay's get_rotation: PyAV's counter-clockwise angle -> clockwise display angle.
+
+    Returns (angle, swaps) where ``swaps`` tells that width and height trade places.
+    """
+    theta = -round(rotation)
+    theta -= 360 * int((theta / 360 + 0.9 / 360) // 1)
+    swaps = abs(theta - 90) < 1 or abs(theta - 270) < 1
+    return float(theta), swaps

@@ -1,0 +1,264 @@
+"""ffplay-style command-line options -> an Options object (pure, no I/O)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pyffplay.errors import UsageError
+
+LOG_LEVELS = {"quiet": -8, "panic": 0, "fatal": 8, "error": 16, "warning": 24,
+              "info": 32, "verbose": 40, "debug": 48, "trace": 56}
+AV_LOG_INFO = LOG_LEVELS["info"]
+AV_LOG_WARNING = LOG_LEVELS["warning"]
+DEFAULT_AVIO_MEM = 256 * 1024 * 1024
+
+
+@dataclass
+class Options:
+    input: str | None = None
+    audio_disable: bool = False
+    video_disable: bool = False
+    subtitle_disable: bool = False
+    display_disable: bool = False
+    start_time: float | None = None  # seconds (-ss)
+    duration: float | None = None  # seconds (-t)
+    loop: int = 1
+    autoexit: bool = False
+    volume: int = 100
+    seek_interval: float = 10.0
+    sync: str = "audio"
+    framedrop: int = -1  # -1 auto (drop when video is not master), 1 always, 0 never
+    infinite_buffer: int = -1
+    exit_on_keydown: bool = False
+    exit_on_mousedown: bool = False
+    show_status: int = -1  # -1 auto (follows -loglevel), 1 forced, 0 off
+    loglevel: int = AV_LOG_INFO
+    format: str | None = None
+    screen_width: int = 0
+    screen_height: int = 0
+    fullscreen: bool = False
+    window_title: str | None = None
+    left: int | None = None
+    top: int | None = None
+    borderless: bool = False
+    alwaysontop: bool = False
+    autorotate: bool = True
+    seek_by_bytes: int = -1
+    trace_file: str | None = None
+    avio_mem: int = DEFAULT_AVIO_MEM
+    avio_spill: bool = True
+    warnings: list[str] = field(default_factory=list)
+    show_help: bool = False
+
+    @property
+    def status_enabled(self) -> bool:
+        if self.show_status == 0:
+            return False
+        return self.show_status == 1 or self.loglevel >= AV_LOG_INFO
+
+
+_TIME_HMS = re.compile(r"^(-)?(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)$")
+_TIME_SEC = re.compile(r"^(-)?(\d+(?:\.\d*)?|\.\d+)(s|ms|us)?$")
+
+
+def parse_time(text: str) -> float:
+    """FFmpeg time duration: ``[-][HH:]MM:SS[.m]`` or ``[-]S[.m][s|ms|us]`` -> seconds."""
+    text = text.strip()
+    m = _TIME_HMS.match(text)
+    if m:
+        sign, hh, mm, ss = m.groups()
+        value = int(hh or 0) * 3600 + int(mm) * 60 + float(ss)
+        return -value if sign else value
+    m = _TIME_SEC.match(text)
+    if m:
+        sign, num, unit = m.groups()
+        value = float(num) * {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6}[unit]
+        return -value if sign else value
+    raise ValueError(text)
+
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmMgG]?)(i?B?)?", text.strip())
+    if not m:
+        raise ValueError(text)
+    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
+    return int(float(m.group(1)) * mult)
+
+
+def _int(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:
+    def conv(text: str) -> int:
+        value = int(text)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(text)
+        return value
+    return conv
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _sync(text: str) -> str:
+    if text not in ("audio", "video", "ext"):
+        raise ValueError(text)
+    return text
+
+
+def _loglevel(text: str) -> int:
+    level = text.split("+")[-1]  # ffplay accepts flags like "repeat+level"
+    if level in LOG_LEVELS:
+        return LOG_LEVELS[level]
+    return int(level)
+
+
+def _bool01(text: str) -> bool:
+    if text not in ("0", "1"):
+        raise ValueError(text)
+    return text == "1"
+
+
+# name -> (attribute, converter, help). Options that take a value.
+VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
+    "x": ("screen_width", _int(1), "force displayed width"),
+    "y": ("screen_height", _int(1), "force displayed height"),
+    "ss": ("start_time", parse_time, "seek to a given position in seconds"),
+    "t": ("duration", parse_time, "play  \"duration\" seconds of audio/video"),
+    "bytes": ("seek_by_bytes", _int(-1, 1), "seek by bytes 0=off 1=on -1=auto"),
+    "seek_interval": ("seek_interval", _float, "set seek interval for left/right keys, in seconds"),
+    "volume": ("volume", int, "set startup volume 0=min 100=max"),
+    "f": ("format", str, "force format"),
+    "window_title": ("window_title", str, "set window title"),
+    "left": ("left", int, "set the x position for the left of the window"),
+    "top": ("top", int, "set the y position for the top of the window"),
+    "sync": ("sync", _sync, "set audio-video sync. type (type=audio/video/ext)"),
+    "loop": ("loop", int, "set number of times the playback shall be looped (0 = forever)"),
+    "loglevel": ("loglevel", _loglevel, "set logging level"),
+    "v": ("loglevel", _loglevel, "set logging level"),
+    "trace_file": ("trace_file", str, "write a JSON-lines trace of frames, seeks and audio callbacks"),
+    "avio_mem": ("avio_mem", parse_size, "memory kept of the input (pipes keep all they read), e.g. 256M"),
+    "avio_spill": ("avio_spill", _bool01, "past -avio_mem, spill a pipe to a temporary file (1) or fail (0)"),
+}
+
+# name -> (attribute, value when given, help). Boolean flags; "-noNAME" sets the opposite.
+FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
+    "fs": ("fullscreen", True, "force full screen"),
+    "an": ("audio_disable", True, "disable audio"),
+    "vn": ("video_disable", True, "disable video"),
+    "sn": ("subtitle_disable", True, "disable subtitling"),
+    "nodisp": ("display_disable", True, "disable graphical display"),
+    "noborder": ("borderless", True, "borderless window"),
+    "alwaysontop": ("alwaysontop", True, "window always on top"),
+    "stats": ("show_status", 1, "show status"),
+    "autoexit": ("autoexit", True, "exit at the end"),
+    "exitonkeydown": ("exit_on_keydown", True, "exit on key down"),
+    "exitonmousedown": ("exit_on_mousedown", True, "exit on mouse down"),
+    "framedrop": ("framedrop", 1, "drop frames when cpu is too slow"),
+    "infbuf": ("infinite_buffer", 1, "don't limit the input buffer size (useful with realtime streams)"),
+    "autorotate": ("autorotate", True, "automatically rotate video"),
+}
+_NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
+
+HELP_TEXT = """\
+usage: pyffplay [options] input_file
+
+Simple media player (ffplay, ported to Python)
+
+Main options:
+{options}
+  -h, -help, --help    show this help
+
+While playing:
+q, ESC              quit
+f                   toggle full screen
+p, SPC              pause
+m                   toggle mute
+9, 0                decrease and increase volume respectively
+/, *                decrease and increase volume respectively
+a                   cycle audio channel in the current program
+v                   cycle video channel
+t                   cycle subtitle channel in the current program
+c                   cycle program
+w                   cycle video filters or show modes
+s                   activate frame-step mode
+left/right          seek backward/forward 10 seconds or to custom interval if -seek_interval is set
+down/up             seek backward/forward 1 minute
+page down/page up   seek backward/forward 10 minutes
+right mouse click   seek to percentage in file corresponding to fraction of width
+left double-click   toggle full screen
+"""
+
+
+def help_text() -> str:
+    lines = []
+    for name, (_, _, text) in VALUE_OPTIONS.items():
+        lines.append(f"  -{name + ' <value>':<19} {text}")
+    for name, (_, _, text) in FLAG_OPTIONS.items():
+        lines.append(f"  -{name:<19} {text}")
+    lines.append(f"  -{'noframedrop':<19} never drop frames")
+    lines.append(f"  -{'nostats':<19} hide the status line")
+    lines.append(f"  -{'i <input>':<19} read specified file")
+    return HELP_TEXT.format(options="\n".join(lines))
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Parse ffplay-style arguments; raise UsageError with a one-line message."""
+    opts = Options()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg in ("-h", "-help", "--help", "-?"):
+            opts.show_help = True
+            continue
+        if arg == "-" or not arg.startswith("-") or len(arg) == 1:
+            _set_input(opts, arg)
+            continue
+        name = arg.lstrip("-") if arg.startswith("--") else arg[1:]
+        if name == "i":
+            if i >= len(argv):
+                raise UsageError("Missing argument for option 'i'")
+            _set_input(opts, argv[i])
+            i += 1
+        elif name in VALUE_OPTIONS:
+            attr, conv, _ = VALUE_OPTIONS[name]
+            if i >= len(argv):
+                raise UsageError(f"Missing argument for option '{name}'")
+            value = argv[i]
+            i += 1
+            try:
+                setattr(opts, attr, conv(value))
+            except ValueError:
+                raise UsageError(f"Invalid value '{value}' for option '{name}'") from None
+        elif name in FLAG_OPTIONS:
+            attr, value, _ = FLAG_OPTIONS[name]
+            setattr(opts, attr, value)
+        elif name.startswith("no") and name[2:] in FLAG_OPTIONS:
+            attr, value, _ = FLAG_OPTIONS[name[2:]]
+            setattr(opts, attr, _NEGATED.get(name[2:], not value))
+        else:
+            raise UsageError(f"Unrecognized option '{name}'")
+    if opts.volume < 0:
+        opts.warnings.append(f"-volume={opts.volume} < 0, setting to 0")
+        opts.volume = 0
+    elif opts.volume > 100:
+        opts.warnings.append(f"-volume={opts.volume} > 100, setting to 100")
+        opts.volume = 100
+    if opts.seek_interval == 0:
+        opts.seek_interval = 10.0
+    if opts.display_disable:
+        opts.video_disable = True
+    if opts.input is None and not opts.show_help:
+        raise UsageError("No input file given (see -h)")
+    return opts
+
+
+def _set_input(opts: Options, value: str) -> None:
+    if opts.input is not None:
+        raise UsageError(f"Argument '{value}' provided as input filename, but '{opts.input}' was already specified.")
+    opts.input = value

@@ -1,0 +1,219 @@
+"""The SDL window: ffplay's video_open, video_display and upload_texture.
+
+Pictures go from PyAV's planes to an SDL streaming texture by pointer (no pixel copy in
+Python). Runs on the main thread only: SDL wants events and rendering on the thread that
+initialised video.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+import sdl2
+from sdl2 import surface as _surface
+
+from pyffplay.keys import QUIT, MouseState, sdl_key_table
+from pyffplay.video_output import calculate_display_rect, rotation_quarter_turns
+
+if TYPE_CHECKING:
+    from pyffplay.frame_queue import Frame
+    from pyffplay.options import Options
+
+_lib = sdl2.dll.dll._dll
+# Our own prototype takes plain addresses, so plane pointers need no ctypes casts.
+_update_yuv = _lib.SDL_UpdateYUVTexture
+_update_yuv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
+                        ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+_update_yuv.restype = ctypes.c_int
+
+CURSOR_HIDE_DELAY = 1.0
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 480
+
+
+class SDLInitError(Exception):
+    pass
+
+
+def _yuv_mode(frame: Any) -> int:
+    """ffplay's set_sdl_yuv_conversion_mode."""
+    try:
+        if frame.color_range == 2:  # AVCOL_RANGE_JPEG
+            return _surface.SDL_YUV_CONVERSION_JPEG
+        cs = int(frame.colorspace)
+    except (AttributeError, ValueError, TypeError):
+        return _surface.SDL_YUV_CONVERSION_AUTOMATIC
+    if cs == 1:  # BT709
+        return _surface.SDL_YUV_CONVERSION_BT709
+    if cs in (5, 6):  # BT470BG, SMPTE170M
+        return _surface.SDL_YUV_CONVERSION_BT601
+    return _surface.SDL_YUV_CONVERSION_AUTOMATIC
+
+
+class SDLOutput:
+    def __init__(self, opts: "Options", title: str) -> None:
+        self.opts = opts
+        self.title = title
+        if sdl2.SDL_InitSubSystem(sdl2.SDL_INIT_VIDEO) != 0:
+            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+        sdl2.SDL_SetHint(sdl2.SDL_HINT_RENDER_SCALE_QUALITY, b"linear")
+        sdl2.SDL_SetHint(sdl2.SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, b"0")
+        flags = sdl2.SDL_WINDOW_HIDDEN
+        flags |= sdl2.SDL_WINDOW_BORDERLESS if opts.borderless else sdl2.SDL_WINDOW_RESIZABLE
+        if opts.alwaysontop:
+            flags |= sdl2.SDL_WINDOW_ALWAYS_ON_TOP
+        self.window = sdl2.SDL_CreateWindow(title.encode(), sdl2.SDL_WINDOWPOS_UNDEFINED,
+                                            sdl2.SDL_WINDOWPOS_UNDEFINED, DEFAULT_WIDTH, DEFAULT_HEIGHT, flags)
+        if not self.window:
+            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+        self.renderer = sdl2.SDL_CreateRenderer(
+            self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | sdl2.SDL_RENDERER_PRESENTVSYNC)
+        if not self.renderer:
+            self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, 0)
+        if not self.renderer:
+            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+        self.default_width = DEFAULT_WIDTH
+        self.default_height = DEFAULT_HEIGHT
+        self.width = 0  # 0 until video_open (first picture)
+        self.height = 0
+        self.is_full_screen = opts.fullscreen
+        self.texture: Any = None
+        self.texture_addr = 0
+        self.texture_key: tuple[int, int, int] | None = None
+        self.keys = sdl_key_table(opts.seek_interval)
+        self.mouse = MouseState()
+        self.cursor_hidden = False
+        self.cursor_last_shown = time.monotonic()
+        self._event = sdl2.SDL_Event()
+
+    # -- window --------------------------------------------------------------------------
+    def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
+        max_w = self.opts.screen_width or 2**31 - 1
+        max_h = self.opts.screen_height or 2**31 - 1
+        if max_w == 2**31 - 1 and max_h == 2**31 - 1:
+            max_h = height
+        _, _, w, h = calculate_display_rect(0, 0, max_w, max_h, width, height, sar)
+        self.default_width, self.default_height = w, h
+
+    def video_open(self) -> None:
+        w = self.opts.screen_width or self.default_width
+        h = self.opts.screen_height or self.default_height
+        sdl2.SDL_SetWindowTitle(self.window, self.title.encode())
+        sdl2.SDL_SetWindowSize(self.window, w, h)
+        left = self.opts.left if self.opts.left is not None else sdl2.SDL_WINDOWPOS_CENTERED
+        top = self.opts.top if self.opts.top is not None else sdl2.SDL_WINDOWPOS_CENTERED
+        sdl2.SDL_SetWindowPosition(self.window, left, top)
+        if self.is_full_screen:
+            sdl2.SDL_SetWindowFullscreen(self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP)
+        sdl2.SDL_ShowWindow(self.window)
+        self.width, self.height = w, h
+
+    def toggle_full_screen(self) -> None:
+        self.is_full_screen = not self.is_full_screen
+        sdl2.SDL_SetWindowFullscreen(self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP if self.is_full_screen else 0)
+
+    # -- drawing -------------------------------------------------------------------------
+    def display(self, vp: "Frame | None") -> None:
+        if not self.width:
+            self.video_open()
+        sdl2.SDL_SetRenderDrawColor(self.renderer, 0, 0, 0, 255)
+        sdl2.SDL_RenderClear(self.renderer)
+        if vp is not None and vp.frame is not None:
+            self._image_display(vp)
+        sdl2.SDL_RenderPresent(self.renderer)
+
+    def _image_display(self, vp: "Frame") -> None:
+        angle, swaps = rotation_quarter_turns(vp.rotation)
+        pic_w, pic_h = (vp.height, vp.width) if swaps else (vp.width, vp.height)
+        sar = (vp.sar[1], vp.sar[0]) if swaps and vp.sar[0] > 0 else vp.sar
+        x, y, w, h = calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar)
+        if not vp.uploaded:
+            if not self._upload(vp.frame):
+                return
+            vp.uploaded = True
+        if swaps:
+            # RenderCopyEx rotates about the rectangle's centre: give it the unrotated shape.
+            cx, cy = x + w // 2, y + h // 2
+            dst = sdl2.SDL_Rect(cx - h // 2, cy - w // 2, h, w)
+        else:
+            dst = sdl2.SDL_Rect(x, y, w, h)
+        if angle:
+            sdl2.SDL_RenderCopyEx(self.renderer, self.texture, None, dst, angle, None, sdl2.SDL_FLIP_NONE)
+        else:
+            sdl2.SDL_RenderCopy(self.renderer, self.texture, None, dst)
+
+    def _upload(self, frame: Any) -> bool:
+        mode = _yuv_mode(frame)
+        key = (frame.width, frame.height, mode)
+        if key != self.texture_key:
+            if self.texture:
+                sdl2.SDL_DestroyTexture(self.texture)
+            sdl2.SDL_SetYUVConversionMode(mode)
+            self.texture = sdl2.SDL_CreateTexture(self.renderer, sdl2.SDL_PIXELFORMAT_IYUV,
+                                                  sdl2.SDL_TEXTUREACCESS_STREAMING, frame.width, frame.height)
+            if not self.texture:
+                return False
+            self.texture_addr = ctypes.cast(self.texture, ctypes.c_void_p).value
+            self.texture_key = key
+        y, u, v = frame.planes
+        return _update_yuv(self.texture_addr, None, y.buffer_ptr, y.line_size,
+                           u.buffer_ptr, u.line_size, v.buffer_ptr, v.line_size) == 0
+
+    # -- events --------------------------------------------------------------------------
+    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None:
+        ev = self._event
+        now = time.monotonic()
+        if not self.cursor_hidden and now - self.cursor_last_shown > CURSOR_HIDE_DELAY:
+            sdl2.SDL_ShowCursor(0)
+            self.cursor_hidden = True
+        while sdl2.SDL_PollEvent(ctypes.byref(ev)):
+            t = ev.type
+            if t == sdl2.SDL_KEYDOWN:
+                sym = ev.key.keysym.sym
+                if self.opts.exit_on_keydown:
+                    emit(QUIT)
+                    continue
+                cmd = self.keys.get(sym)
+                if cmd is not None and (cmd == QUIT or self.width):
+                    emit(cmd)
+            elif t == sdl2.SDL_MOUSEBUTTONDOWN:
+                if self.opts.exit_on_mousedown:
+                    emit(QUIT)
+                    continue
+                self._show_cursor(now)
+                cmd = self.mouse.button_down(ev.button.button, ev.button.x, self.width, now)
+                if cmd is not None:
+                    emit(cmd)
+            elif t == sdl2.SDL_MOUSEMOTION:
+                self._show_cursor(now)
+                cmd = self.mouse.motion(bool(ev.motion.state & sdl2.SDL_BUTTON_RMASK), ev.motion.x, self.width)
+                if cmd is not None:
+                    emit(cmd)
+            elif t == sdl2.SDL_WINDOWEVENT:
+                we = ev.window.event
+                if we == sdl2.SDL_WINDOWEVENT_SIZE_CHANGED:
+                    self.width, self.height = ev.window.data1, ev.window.data2
+                    emit(("refresh",))
+                elif we == sdl2.SDL_WINDOWEVENT_EXPOSED:
+                    emit(("refresh",))
+            elif t == sdl2.SDL_QUIT:
+                emit(QUIT)
+
+    def _show_cursor(self, now: float) -> None:
+        if self.cursor_hidden:
+            sdl2.SDL_ShowCursor(1)
+            self.cursor_hidden = False
+        self.cursor_last_shown = now
+
+    def close(self) -> None:
+        if self.texture:
+            sdl2.SDL_DestroyTexture(self.texture)
+            self.texture = None
+        if self.renderer:
+            sdl2.SDL_DestroyRenderer(self.renderer)
+            self.renderer = None
+        if self.window:
+            sdl2.SDL_DestroyWindow(self.window)
+            self.window = None
+        sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)
