@@ -58,6 +58,7 @@ class AudioOutput:
         # would be heard late, so play silence until the device is seen to consume.
         self.running = False
         self._first_callback_time: float | None = None
+        self._paused_seen = False
 
     def close(self) -> None:
         if self.stream is not None:
@@ -101,6 +102,22 @@ class AudioOutput:
         idx = np.arange(n)
         return np.stack([np.interp(src, idx, data[:, c]) for c in range(data.shape[1])], axis=1).astype(np.float32)
 
+    def _pause(self, outdata: np.ndarray, dac_time: float) -> None:
+        """Silence at once; on the first paused callback, rewind the buffer to the paused
+        clock so that what was still in flight is played again after resuming."""
+        outdata.fill(0)
+        if self.audio_buf is None:
+            return
+        clock = self.vs.audclk
+        if not self._paused_seen:
+            self._paused_seen = True
+            if clock.serial == self.audio_buf_serial and not math.isnan(clock.pts):
+                index = round((clock.pts - self.audio_buf_pts) * self.rate)
+                self.audio_buf_index = min(max(index, 0), self.audio_buf.shape[0])
+        # Keep the clock anchored while paused (ffplay does too), so that on resume it
+        # does not jump by the time spent paused before the next callback re-sets it.
+        clock.set_at(self.audio_buf_pts + self.audio_buf_index / self.rate, self.audio_buf_serial, dac_time)
+
     def _device_running(self, t: float, frames: int) -> bool:
         """True once a callback comes later than the priming burst: the device consumes."""
         if self._first_callback_time is None:
@@ -120,6 +137,10 @@ class AudioOutput:
         if not self.running and not self._device_running(cur if cur > 0 else now, frames):
             outdata.fill(0)
             return
+        if vs.paused:
+            self._pause(outdata, dac_time)
+            return
+        self._paused_seen = False
         filled = 0
         first_pts = math.nan
         first_serial = -1
@@ -145,9 +166,5 @@ class AudioOutput:
         if not math.isnan(first_pts):
             vs.audclk.set_at(first_pts, first_serial, dac_time)
             vs.extclk.sync_to_slave(vs.audclk)
-        elif vs.paused and self.audio_buf is not None:
-            # Paused: the clock holds the position of the next sample to be played.
-            vs.audclk.set_at(self.audio_buf_pts + self.audio_buf_index / self.rate,
-                             self.audio_buf_serial, dac_time)
         if vs.trace.enabled:
             vs.trace.event("audio", t=now, frames=frames, dac=dac_time, clock=first_pts, filled=filled)

@@ -117,7 +117,7 @@ def video_thread(vs: "VideoState") -> None:
         if status == 0:
             continue
         dpts = frame.pts * tb if frame.pts is not None else math.nan
-        if vs.framedrop_active() and frame.pts is not None:
+        if vs.framedrop_active() and frame.pts is not None and not (vs.step or vs.paused):
             diff = dpts - vs.get_master_clock()
             if (not math.isnan(diff) and abs(diff) < AV_NOSYNC_THRESHOLD
                     and diff - vs.frame_last_filter_delay < 0

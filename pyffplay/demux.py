@@ -33,11 +33,13 @@ def open_container(vs: "VideoState") -> Any:
     try:
         return av.open(avio, mode="r", format=opts.format, options={"scan_all_pmts": "1"},
                        buffer_size=AVIO_BUFFER_SIZE)
-    except av.error.FFmpegError as e:
+    except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
-        raise InputError(f"{name}: {e.strerror or e}") from None
-    except (EOFError, OSError, ValueError) as e:
+        if avio.size == 0:
+            raise InputError(f"{name}: the input is empty") from None
+        if avio.error:
+            raise InputError(avio.error) from None
         raise InputError(f"{name}: {getattr(e, 'strerror', None) or e or 'cannot read input'}") from None
 
 

@@ -198,7 +198,8 @@ class VideoState:
     def stream_toggle_pause(self) -> None:
         if self.paused:
             self.frame_timer += time.monotonic() - self.vidclk.last_updated
-            self.vidclk.paused = False
+            # A file cannot pause reading (ENOSYS in ffplay): the clock resumes from its
+            # frozen pts, so it is re-set while still flagged paused.
             self.vidclk.set(self.vidclk.get(), self.vidclk.serial)
         self.extclk.set(self.extclk.get(), self.extclk.serial)
         self.paused = not self.paused
@@ -247,6 +248,8 @@ class VideoState:
 
     def execute(self, cmd: tuple[Any, ...]) -> None:
         name = cmd[0]
+        if name != "refresh":
+            self.trace.event("command", command=list(cmd))
         if name == "quit":
             self.request_quit(cmd[1] if len(cmd) > 1 else "quit")
             return
@@ -393,7 +396,7 @@ class VideoState:
                 break
 
     def _show_status(self) -> None:
-        if not self.opts.status_enabled:
+        if not self.opts.status_enabled or not self.is_open:
             return
         now = time.monotonic()
         if not self.status.due(now):
