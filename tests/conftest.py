@@ -1,0 +1,644 @@
+"""Shared test fixtures: real services (Xvfb, PulseAudio), test media, and the real player.
+
+The end-to-end tests drive ``python -m pyffplay`` as a user would: a real X server (Xvfb),
+a real sound server (PulseAudio with a null sink), real key presses (xdotool, XTEST).
+Nothing is mocked. The session fixtures start what is missing and stop what they started.
+
+Findings that shape these helpers (Debian 12, xdotool 3.20160805, SDL 2.32, PulseAudio 16):
+
+* ``xdotool search --name`` does not find SDL windows: SDL stores WM_NAME as UTF8_STRING
+  and xdotool's search goes through XGetWMName, which (libX11 >= 1.8.2) gives nothing
+  for it; ``xdotool getwindowname`` does work. So windows are found by listing the root's
+  children with ``xwininfo`` (or ``xdotool search --pid``) and matching the name.
+* Keys: without a window manager an SDL window takes the input focus itself when mapped.
+  ``xdotool windowfocus --sync ID`` then ``xdotool key KEY`` (XTEST) is delivered as a real
+  key press; ``xdotool key --window ID`` (XSendEvent) also reaches SDL. ``windowactivate``
+  fails (no _NET_ACTIVE_WINDOW without a WM). ``xdotool key`` takes ~15 ms.
+* A PulseAudio null sink stalls a new stream for up to 2 s: while idle it sleeps in 2 s
+  blocks and does not wake when a client connects. A permanent low-latency silent stream
+  (``pacat --latency-msec=30 /dev/zero``) keeps it awake so playback starts at once, as on
+  real hardware.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests import media as media_mod  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------
+# a watchdog: a hung test ends the run (with every thread's stack) instead of hanging CI
+# ---------------------------------------------------------------------------------------
+
+TEST_TIMEOUT = float(os.environ.get("PYFFPLAY_TEST_TIMEOUT", "300"))
+_watchdog_fd = None
+
+
+def pytest_configure(config):
+    global _watchdog_fd
+    if TEST_TIMEOUT > 0 and _watchdog_fd is None:
+        try:
+            _watchdog_fd = os.dup(sys.__stderr__.fileno())
+        except (AttributeError, OSError, ValueError):
+            _watchdog_fd = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    armed = TEST_TIMEOUT > 0 and _watchdog_fd is not None
+    if armed:
+        faulthandler.dump_traceback_later(TEST_TIMEOUT, exit=True,
+                                          file=_WatchdogFile(_watchdog_fd))
+    try:
+        yield
+    finally:
+        if armed:
+            faulthandler.cancel_dump_traceback_later()
+
+
+class _WatchdogFile:
+    """faulthandler wants an object with fileno(); this one is the real stderr."""
+
+    def __init__(self, fd):
+        self._fd = fd
+
+    def fileno(self):
+        return self._fd
+
+    def flush(self):
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------
+
+def _run(cmd, timeout=10, env=None, check=False, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env=env, check=check, **kw)
+
+
+def _wait_until(pred, timeout, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.1f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _stop(proc: subprocess.Popen, timeout=5.0):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+# ---------------------------------------------------------------------------------------
+# X server
+# ---------------------------------------------------------------------------------------
+
+def _display_works(display: str) -> bool:
+    if not display or not shutil.which("xdpyinfo"):
+        return False
+    try:
+        return _run(["xdpyinfo", "-display", display], timeout=5).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _start_xvfb(logdir: Path):
+    """Start Xvfb on a free display (-displayfd picks it). Returns (proc, ':N')."""
+    if not shutil.which("Xvfb"):
+        raise RuntimeError("Xvfb is not installed (apt-get install xvfb); run scripts/test")
+    r, w = os.pipe()
+    log = open(logdir / "xvfb.log", "wb")
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1920x1200x24", "-nolisten", "tcp",
+         "-noreset"],
+        pass_fds=(w,), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    os.close(w)
+    data = b""
+    deadline = time.monotonic() + 15
+    os.set_blocking(r, False)
+    while not data.endswith(b"\n"):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            os.close(r)
+            _stop(proc)
+            raise RuntimeError(f"Xvfb did not start: {(logdir / 'xvfb.log').read_text()}")
+        try:
+            chunk = os.read(r, 64)
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        if not chunk:
+            time.sleep(0.02)
+            continue
+        data += chunk
+    os.close(r)
+    display = ":" + data.decode().strip()
+    _wait_until(lambda: _display_works(display), 10, what=f"Xvfb on {display}")
+    return proc, display
+
+
+@pytest.fixture(scope="session")
+def x_display(tmp_path_factory):
+    """A working X display, set as DISPLAY for this process and its children.
+
+    Uses $DISPLAY when it already works (unless PYFFPLAY_TEST_OWN_XVFB=1); else starts Xvfb.
+    """
+    current = os.environ.get("DISPLAY", "")
+    if current and os.environ.get("PYFFPLAY_TEST_OWN_XVFB") != "1" and _display_works(current):
+        yield current
+        return
+    logdir = tmp_path_factory.mktemp("xvfb")
+    proc, display = _start_xvfb(logdir)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = display
+    try:
+        yield display
+    finally:
+        if old is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old
+        _stop(proc)
+
+
+# ---------------------------------------------------------------------------------------
+# PulseAudio
+# ---------------------------------------------------------------------------------------
+
+def _pulse_works(env=None) -> bool:
+    if not shutil.which("pactl"):
+        return False
+    try:
+        return _run(["pactl", "info"], timeout=5, env=env).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pulse_server(tmp_path_factory):
+    """A PulseAudio server with a null sink as the default output.
+
+    Reuses a running server (``pactl info`` works), else starts one on a private socket
+    and exports PULSE_SERVER. Also keeps a silent low-latency stream playing so the null
+    sink does not stall new streams (see the module docstring).
+    """
+    started = None
+    old_server = os.environ.get("PULSE_SERVER")
+    if not _pulse_works():
+        if not shutil.which("pulseaudio"):
+            raise RuntimeError("pulseaudio is not installed; run scripts/test")
+        rundir = Path(tempfile.mkdtemp(prefix="pyffplay-pulse-"))
+        sock = rundir / "native"
+        log = open(rundir / "pulseaudio.log", "wb")
+        started = subprocess.Popen(
+            ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n",
+             "--use-pid-file=no", "--disallow-exit",
+             "--load=module-null-sink sink_name=null",
+             f"--load=module-native-protocol-unix socket={sock} auth-anonymous=1"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        os.environ["PULSE_SERVER"] = f"unix:{sock}"
+        try:
+            _wait_until(lambda: started.poll() is not None or _pulse_works(), 15,
+                        what="PulseAudio")
+        except TimeoutError:
+            _stop(started)
+            raise
+        if started.poll() is not None:
+            raise RuntimeError("pulseaudio exited: " + (rundir / "pulseaudio.log").read_text())
+    keepalive = None
+    if shutil.which("pacat"):
+        keepalive = subprocess.Popen(
+            ["pacat", "--playback", "--raw", "--latency-msec=30", "--format=s16le",
+             "--rate=48000", "--channels=2", "--client-name=pyffplay-tests-keepalive"],
+            stdin=open("/dev/zero", "rb"), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        # the null sink may be asleep in a 2 s block; let it wake and adopt the low latency
+        time.sleep(2.2)
+    try:
+        yield os.environ.get("PULSE_SERVER", "")
+    finally:
+        if keepalive is not None:
+            _stop(keepalive)
+        if started is not None:
+            _stop(started)
+            if old_server is None:
+                os.environ.pop("PULSE_SERVER", None)
+            else:
+                os.environ["PULSE_SERVER"] = old_server
+
+
+# ---------------------------------------------------------------------------------------
+# media
+# ---------------------------------------------------------------------------------------
+
+class MediaCache:
+    """Builds each test clip once per session, keyed by its parameters."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._lock = threading.Lock()
+        self._made: dict = {}
+
+    def clip(self, name: str | None = None, **kw) -> Path:
+        key = tuple(sorted(kw.items()))
+        with self._lock:
+            if key in self._made:
+                return self._made[key]
+            if name is None:
+                ext = ".ts" if kw.get("container") in ("mpegts", "ts") else ".mp4"
+                name = "clip-" + "-".join(f"{k}{v}" for k, v in key) + ext
+            path = media_mod.make_clip(self.root / name, **kw)
+            self._made[key] = path
+            return path
+
+    def audio_only(self, name: str, duration: float = 4.0, rate: int = 48000) -> Path:
+        key = ("audio", name, duration, rate)
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = media_mod.make_audio_only(self.root / name, duration, rate)
+            return self._made[key]
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory) -> MediaCache:
+    return MediaCache(tmp_path_factory.mktemp("media"))
+
+
+# ---------------------------------------------------------------------------------------
+# status lines and trace
+# ---------------------------------------------------------------------------------------
+
+_NUM = r"(-?(?:\d+(?:\.\d*)?|\.\d+)|[-+]?nan|[-+]?inf)"
+STATUS_RE = re.compile(
+    r"^\s*" + _NUM + r"\s+(A-V|M-V|M-A):\s*" + _NUM +
+    r"\s+fd=\s*(-?\d+)\s+aq=\s*(-?\d+)KB\s+vq=\s*(-?\d+)KB\s+sq=\s*(-?\d+)B", re.I)
+
+
+@dataclass
+class Status:
+    clock: float
+    label: str
+    diff: float
+    fd: int
+    aq: int
+    vq: int
+    sq: int
+    raw: str = ""
+
+
+def parse_status_lines(text: str) -> list[Status]:
+    """Status lines from stderr text (separated by '\\r' and/or '\\n')."""
+    out = []
+    for piece in re.split(r"[\r\n]+", text):
+        m = STATUS_RE.match(piece)
+        if m:
+            out.append(Status(float(m.group(1)), m.group(2).upper(), float(m.group(3)),
+                              int(m.group(4)), int(m.group(5)), int(m.group(6)),
+                              int(m.group(7)), piece))
+    return out
+
+
+def non_status_lines(text: str) -> list[str]:
+    """Lines of stderr text that are not status lines and not blank."""
+    return [p for p in re.split(r"[\r\n]+", text) if p.strip() and not STATUS_RE.match(p)]
+
+
+def read_trace(path) -> list[dict]:
+    events = []
+    with open(path, "r", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                ev = json.loads(line)
+            except ValueError as e:
+                raise AssertionError(f"trace line {n} is not JSON ({e}): {line[:200]!r}")
+            if not isinstance(ev, dict) or "ev" not in ev or "t" not in ev:
+                raise AssertionError(f"trace line {n} lacks 'ev'/'t': {line[:200]!r}")
+            events.append(ev)
+    return events
+
+
+# ---------------------------------------------------------------------------------------
+# X helpers: windows, keys, mouse, screenshots
+# ---------------------------------------------------------------------------------------
+
+_XWININFO_RE = re.compile(r'^\s*(0x[0-9a-fA-F]+)\s+"(.*)":\s')
+
+
+def list_windows() -> list[tuple[int, str]]:
+    """(id, name) of the root window's children, names as X stores them (UTF-8 too)."""
+    r = _run(["xwininfo", "-root", "-children"], timeout=5)
+    out = []
+    for line in r.stdout.splitlines():
+        m = _XWININFO_RE.match(line)
+        if m:
+            out.append((int(m.group(1), 16), m.group(2)))
+    return out
+
+
+class X11:
+    """Real input through xdotool (XTEST) and pictures through xwd."""
+
+    def __init__(self, display: str):
+        self.display = display
+
+    def find_window(self, title: str, timeout: float = 15.0, proc=None) -> int:
+        """The id of the top-level window named exactly ``title`` (waits for it)."""
+        def look():
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError(
+                    f"player exited (code {proc.returncode}) before its window appeared")
+            for wid, name in list_windows():
+                if name == title and self.is_viewable(wid):
+                    return wid
+            return None
+        return _wait_until(look, timeout, 0.05, what=f"a window titled {title!r}")
+
+    def is_viewable(self, wid: int) -> bool:
+        r = _run(["xwininfo", "-id", str(wid)], timeout=5)
+        return "IsViewable" in r.stdout
+
+    def window_name(self, wid: int) -> str:
+        return _run(["xdotool", "getwindowname", str(wid)], timeout=5).stdout.rstrip("\n")
+
+    def geometry(self, wid: int) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the window on the screen."""
+        r = _run(["xwininfo", "-id", str(wid)], timeout=5).stdout
+        def val(label):
+            return int(re.search(label + r":\s*(-?\d+)", r).group(1))
+        return (val("Absolute upper-left X"), val("Absolute upper-left Y"),
+                val("Width"), val("Height"))
+
+    def focus(self, wid: int):
+        _run(["xdotool", "windowfocus", "--sync", str(wid)], timeout=5, check=True)
+
+    def key(self, wid: int, *keys: str) -> tuple[float, float]:
+        """Focus the window, then press and release each key via XTEST.
+
+        Returns (monotonic time just before xdotool key started, just after it returned).
+        """
+        self.focus(wid)
+        t0 = time.monotonic()
+        _run(["xdotool", "key", "--delay", "20", *keys], timeout=5, check=True)
+        return t0, time.monotonic()
+
+    def click(self, wid: int, x: int, y: int, button: int = 1) -> tuple[float, float]:
+        """Move the pointer to (x, y) inside the window and click ``button``."""
+        self.focus(wid)
+        t0 = time.monotonic()
+        _run(["xdotool", "mousemove", "--window", str(wid), str(x), str(y),
+              "click", str(button)], timeout=5, check=True)
+        return t0, time.monotonic()
+
+    def screenshot(self, wid: int) -> np.ndarray:
+        """The window's pixels as an (H, W, 3) uint8 RGB array (xwd)."""
+        r = subprocess.run(["xwd", "-silent", "-id", str(wid)], capture_output=True,
+                           timeout=10, check=True)
+        return parse_xwd(r.stdout)
+
+
+def parse_xwd(data: bytes) -> np.ndarray:
+    """Decode a TrueColor 24/32-bit XWD dump into RGB."""
+    header_size, _version, _fmt, _depth, w, h = struct.unpack(">6I", data[:24])
+    byte_order = struct.unpack(">I", data[28:32])[0]
+    bpl = struct.unpack(">I", data[48:52])[0]
+    rmask, gmask, bmask = struct.unpack(">3I", data[56:68])
+    ncolors = struct.unpack(">I", data[76:80])[0]
+    off = header_size + ncolors * 12
+    bpp = bpl // w
+    if bpp not in (3, 4):
+        raise ValueError(f"unsupported xwd pixel size {bpp} bytes")
+    px = np.frombuffer(data, dtype=np.uint8, count=bpl * h, offset=off).reshape(h, bpl)
+    px = px[:, : w * bpp].reshape(h, w, bpp)
+    # byte positions of each mask in memory order
+    def pos(mask):
+        shift = (mask & -mask).bit_length() - 1
+        byte = shift // 8
+        return byte if byte_order == 0 else bpp - 1 - byte
+    return px[:, :, [pos(rmask), pos(gmask), pos(bmask)]].copy()
+
+
+@pytest.fixture(scope="session")
+def x11(x_display) -> X11:
+    return X11(x_display)
+
+
+# ---------------------------------------------------------------------------------------
+# the player
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class PlayerRun:
+    """One real ``python -m pyffplay`` process."""
+
+    args: list
+    proc: subprocess.Popen
+    stderr_path: Path
+    trace_path: Path | None
+    t_start: float
+    helpers: list = field(default_factory=list)
+    t_exit: float | None = None
+
+    # --- process -----------------------------------------------------------------------
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def poll(self):
+        rc = self.proc.poll()
+        if rc is not None and self.t_exit is None:
+            self.t_exit = time.monotonic()
+        return rc
+
+    def wait(self, timeout: float) -> int:
+        """Wait for exit; on timeout kill the player and fail with the tail of stderr."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                f"pyffplay {' '.join(map(str, self.args))} did not exit within {timeout}s; "
+                f"stderr tail: {self.stderr()[-1500:]!r}")
+        if self.t_exit is None:
+            self.t_exit = time.monotonic()
+        for h in self.helpers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                h.wait(5)
+        return rc
+
+    def wait_exit_time(self, timeout: float) -> float:
+        """Block until the process ends; return time.monotonic() at its exit."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError(f"player did not exit within {timeout}s; stderr tail: "
+                                     f"{self.stderr()[-1500:]!r}")
+            time.sleep(0.001)
+        if self.t_exit is None:
+            self.t_exit = time.monotonic()
+        return self.t_exit
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        for p in [self.proc, *self.helpers]:
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    p.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    p.wait(5)
+
+    # --- output ------------------------------------------------------------------------
+    def stderr(self) -> str:
+        try:
+            return self.stderr_path.read_bytes().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def status_lines(self) -> list[Status]:
+        return parse_status_lines(self.stderr())
+
+    def other_stderr_lines(self) -> list[str]:
+        return non_status_lines(self.stderr())
+
+    def trace(self) -> list[dict]:
+        assert self.trace_path is not None, "started without a trace file"
+        assert self.trace_path.exists(), f"no trace file written at {self.trace_path}"
+        return read_trace(self.trace_path)
+
+    def events(self, kind: str) -> list[dict]:
+        return [e for e in self.trace() if e["ev"] == kind]
+
+    # --- waiting on the live status line -----------------------------------------------
+    def wait_status(self, pred, timeout: float, what="a status line") -> Status:
+        """Wait for a status line (read live from stderr) satisfying ``pred``."""
+        def look():
+            if self.poll() is not None:
+                raise AssertionError(f"player exited (code {self.proc.returncode}) while "
+                                     f"waiting for {what}; stderr tail: "
+                                     f"{self.stderr()[-800:]!r}")
+            lines = self.status_lines()
+            for s in reversed(lines[-5:]):
+                if pred(s):
+                    return s
+            return None
+        try:
+            return _wait_until(look, timeout, 0.02, what=what)
+        except TimeoutError:
+            lines = self.status_lines()
+            raise AssertionError(
+                f"no {what} within {timeout}s ({len(lines)} status lines seen; last: "
+                f"{lines[-1].raw if lines else None!r}; stderr tail "
+                f"{self.stderr()[-300:]!r}). Is stderr flushed after each '\\r' status line?")
+
+    def wait_clock(self, at_least: float, timeout: float = 15.0) -> Status:
+        return self.wait_status(lambda s: not math.isnan(s.clock) and s.clock >= at_least,
+                                timeout, what=f"status clock >= {at_least}")
+
+
+class Player:
+    """Starts real ``python -m pyffplay`` processes with the test environment."""
+
+    def __init__(self, workdir: Path, display: str, pulse: str):
+        self.workdir = workdir
+        self.display = display
+        self.pulse = pulse
+        self.runs: list[PlayerRun] = []
+        self._n = 0
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env["DISPLAY"] = self.display
+        if self.pulse:
+            env["PULSE_SERVER"] = self.pulse
+        env.setdefault("LANG", "C.UTF-8")
+        src = str(REPO)
+        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                   else "")
+        return env
+
+    def start(self, *args, stdin=None, trace=True, input_cmd=None) -> PlayerRun:
+        """Start ``pyffplay ARGS``; ``input_cmd`` (a list) is run with its stdout piped
+        into the player's stdin (e.g. ``["cat", path]``)."""
+        self._n += 1
+        stem = self.workdir / f"run{self._n:03d}"
+        stderr_path = stem.with_suffix(".stderr")
+        trace_path = stem.with_suffix(".trace.jsonl") if trace else None
+        argv = [str(a) for a in args]
+        if trace:
+            argv = ["-trace_file", str(trace_path), *argv]
+        helpers = []
+        stdin_arg = stdin if stdin is not None else subprocess.DEVNULL
+        if input_cmd is not None:
+            feeder = subprocess.Popen([str(c) for c in input_cmd], stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL)
+            helpers.append(feeder)
+            stdin_arg = feeder.stdout
+        t0 = time.monotonic()
+        with open(stderr_path, "wb") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "pyffplay", *argv],
+                                    stdin=stdin_arg, stdout=subprocess.DEVNULL,
+                                    stderr=err, env=self.env(), cwd=str(self.workdir))
+        if input_cmd is not None:
+            helpers[0].stdout.close()     # the player holds the read end now
+        run = PlayerRun(argv, proc, stderr_path, trace_path, t0, helpers)
+        self.runs.append(run)
+        return run
+
+    def run(self, *args, timeout: float = 30.0, **kw) -> PlayerRun:
+        """Start and wait for exit."""
+        r = self.start(*args, **kw)
+        r.wait(timeout)
+        return r
+
+    def cleanup(self):
+        for r in self.runs:
+            r.kill()
+
+
+@pytest.fixture
+def player(tmp_path, x_display, pulse_server):
+    p = Player(tmp_path, x_display, pulse_server)
+    yield p
+    p.cleanup()
+
