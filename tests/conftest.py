@@ -260,6 +260,89 @@ def pulse_server(tmp_path_factory):
                 os.environ["PULSE_SERVER"] = old_server
 
 
+class AudioMonitor:
+    """Records what the default sink really plays (its monitor source) with parec.
+
+    Each chunk read is stamped with time.monotonic() on arrival, so a sample's play time
+    is known to within the recording latency (~30 ms): ``sample_times()``.
+    """
+
+    RATE = 48000
+
+    def __init__(self, latency_ms: int = 30):
+        self.proc = subprocess.Popen(
+            ["parec", "--raw", "--format=s16le", f"--rate={self.RATE}", "--channels=1",
+             f"--latency-msec={latency_ms}", "--device=@DEFAULT_MONITOR@",
+             "--client-name=pyffplay-tests-monitor"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.chunks: list[tuple[float, bytes]] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            self.chunks.append((time.monotonic(), data))
+
+    def stop(self):
+        _stop(self.proc)
+        self._thread.join(5)
+
+    def samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """(samples as float -1..1, estimated monotonic play time of each sample)."""
+        raw = b"".join(c for _, c in self.chunks)
+        n = len(raw) // 2
+        x = np.frombuffer(raw[: n * 2], dtype="<i2").astype(np.float32) / 32768.0
+        times = np.empty(n, dtype=np.float64)
+        pos = 0
+        for t, c in self.chunks:
+            k = len(c) // 2
+            # the last sample of a chunk was played just before it arrived
+            times[pos:pos + k] = t - (np.arange(k, 0, -1) - 1) / self.RATE
+            pos += k
+        return x, times[:n]
+
+    def rms_between(self, t0: float, t1: float) -> float:
+        """Median RMS of 20 ms blocks played between t0 and t1 (robust to the clicks)."""
+        x, t = self.samples()
+        sel = x[(t >= t0) & (t < t1)]
+        block = self.RATE // 50
+        if sel.size < block:
+            return float("nan")
+        blocks = sel[: sel.size // block * block].reshape(-1, block)
+        return float(np.median(np.sqrt(np.mean(blocks ** 2, axis=1))))
+
+    def clicks(self, threshold: float = 0.6) -> list[float]:
+        """Play times of the loud clicks (the test tone itself stays below 0.3)."""
+        x, t = self.samples()
+        loud = np.flatnonzero(np.abs(x) >= threshold)
+        out = []
+        for i in loud:
+            if not out or t[i] - out[-1] > 0.3:
+                out.append(float(t[i]))
+        return out
+
+
+@pytest.fixture
+def audio_monitor(pulse_server):
+    monitors = []
+
+    def start(**kw):
+        m = AudioMonitor(**kw)
+        monitors.append(m)
+        time.sleep(0.3)
+        return m
+    yield start
+    for m in monitors:
+        m.stop()
+
+
 # ---------------------------------------------------------------------------------------
 # media
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""What the sound server really plays, recorded from the sink's monitor."""
+
+import time
+
+import numpy as np
+
+from tests.media import TONE_AMPLITUDE
+
+TONE_RMS = TONE_AMPLITUDE / np.sqrt(2)
+
+
+def test_heard_clicks_line_up_with_shown_frames(player, audio_monitor, clip_short):
+    mon = audio_monitor()
+    run = player.start("-autoexit", clip_short)
+    rc = run.wait(20)
+    time.sleep(0.2)
+    mon.stop()
+    assert rc == 0, run.stderr()[-2000:]
+    frames = [e for e in run.trace() if e["ev"] == "frame"]
+    clicks = mon.clicks()
+    assert len(clicks) >= 3, f"heard {len(clicks)} clicks; expected one a second"
+    offsets = []
+    for second in (1.0, 2.0, 3.0):
+        shown = [f for f in frames if abs(f["pts"] - second) < 0.017]
+        if not shown:
+            continue
+        t_frame = shown[0]["t"]
+        near = [c for c in clicks if abs(c - t_frame) < 0.5]
+        assert near, f"no click heard within 0.5 s of frame {second}s shown at {t_frame}"
+        offsets.append(near[0] - t_frame)
+    assert len(offsets) >= 2, "the frames at whole seconds were not shown"
+    print("click heard - frame shown (s):", [round(o, 4) for o in offsets])
+    # + means the click was heard after the frame was shown; the recording adds ~0-30 ms
+    assert all(-0.060 <= o <= 0.100 for o in offsets), \
+        f"audio heard vs frame shown (s): {[round(o, 3) for o in offsets]}"
+
+
+def test_mute_key_silences_and_restores_sound(player, x11, audio_monitor, clip_long):
+    title = "pyffplay-mute"
+    run = player.start("-window_title", title, clip_long)
+    wid = x11.find_window(title, timeout=20, proc=run.proc)
+    run.wait_clock(1.0, timeout=20)
+    mon = audio_monitor()
+    time.sleep(1.0)
+    m0, m1 = x11.key(wid, "m")
+    time.sleep(1.0)
+    u0, u1 = x11.key(wid, "m")
+    time.sleep(1.0)
+    x11.key(wid, "q")
+    rc = run.wait(10)
+    mon.stop()
+    assert rc == 0, run.stderr()[-2000:]
+    before = mon.rms_between(m0 - 0.8, m0 - 0.1)
+    muted = mon.rms_between(m1 + 0.3, u0)
+    after = mon.rms_between(u1 + 0.3, u1 + 0.9)
+    print(f"RMS before/muted/after: {before:.4f} {muted:.4f} {after:.4f}")
+    assert abs(before - TONE_RMS) < 0.3 * TONE_RMS, f"RMS before mute {before:.4f}"
+    assert muted < 0.01, f"RMS while muted {muted:.4f}"
+    assert abs(after - TONE_RMS) < 0.3 * TONE_RMS, f"RMS after unmute {after:.4f}"
+
+
+def test_volume_option_scales_the_sound(player, audio_monitor, clip_short):
+    mon = audio_monitor()
+    run = player.start("-volume", "50", "-autoexit", clip_short)
+    rc = run.wait(20)
+    mon.stop()
+    assert rc == 0, run.stderr()[-2000:]
+    frames = [e for e in run.trace() if e["ev"] == "frame"]
+    t0 = frames[0]["t"]
+    level = mon.rms_between(t0 + 0.5, t0 + 3.0)
+    print(f"RMS at -volume 50: {level:.4f}; full {TONE_RMS:.4f}")
+    assert abs(level - 0.5 * TONE_RMS) < 0.15 * TONE_RMS, \
+        f"RMS at -volume 50: {level:.4f} (full volume is {TONE_RMS:.4f})"
