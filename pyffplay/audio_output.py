@@ -75,6 +75,10 @@ class AudioOutput:
         vs = self.vs
         if vs.paused:
             return False
+        return self._next_frame()
+
+    def _next_frame(self) -> bool:
+        vs = self.vs
         sampq = vs.sampq
         while True:
             if sampq.nb_remaining() <= 0 or sampq.pktq.abort_request:
@@ -109,7 +113,11 @@ class AudioOutput:
         if self.audio_buf is None:
             return
         clock = self.vs.audclk
-        if not self._paused_seen:
+        if self.audio_buf_serial != self.vs.audioq.serial:
+            # Seeked while paused: anchor the clock on the first frame of the new serial.
+            if not self._next_frame():
+                return
+        elif not self._paused_seen:
             self._paused_seen = True
             if clock.serial == self.audio_buf_serial and not math.isnan(clock.pts):
                 index = round((clock.pts - self.audio_buf_pts) * self.rate)

@@ -27,7 +27,9 @@ MAX_CONSECUTIVE_ERRORS = 100
 def open_container(vs: "VideoState") -> Any:
     """Open the memory AVIO and the container; InputError with one clear line on failure."""
     opts = vs.opts
-    avio = open_input(opts.input, max_memory=opts.avio_mem, spill=opts.avio_spill)
+    # pipe_seek_end=False: FFmpeg asks a pipe for its size (SEEK_END); answering would
+    # mean reading a live pipe to its end before playing anything.
+    avio = open_input(opts.input, max_memory=opts.avio_mem, spill=opts.avio_spill, pipe_seek_end=False)
     vs.avio = avio
     name = opts.input
     try:

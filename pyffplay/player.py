@@ -294,7 +294,8 @@ class VideoState:
         if self.video_st is not None:
             remaining_time = self._refresh_picture(remaining_time)
         self.force_refresh = False
-        self._show_status()
+        # While paused this runs only on a redraw (a step, a paused seek): show it at once.
+        self._show_status(force=self.paused)
         return remaining_time
 
     def _refresh_picture(self, remaining_time: float) -> float:
@@ -395,11 +396,11 @@ class VideoState:
             else:
                 break
 
-    def _show_status(self) -> None:
+    def _show_status(self, force: bool = False) -> None:
         if not self.opts.status_enabled or not self.is_open:
             return
         now = time.monotonic()
-        if not self.status.due(now):
+        if not self.status.due(now) and not force:
             return
         has_a, has_v = self.audio_st is not None, self.video_st is not None
         if has_a and has_v:
@@ -432,6 +433,8 @@ class VideoState:
             remaining_time = REFRESH_RATE
             if not self.paused or self.force_refresh:
                 remaining_time = self.video_refresh(remaining_time)
+            else:
+                self._show_status()  # the audio clock may settle after a paused seek
             if remaining_time > 0 and self.quit_reason is None:
                 time.sleep(remaining_time)
         self.do_exit()
