@@ -52,6 +52,7 @@ class Options:
     avio_spill: bool = True
     warnings: list[str] = field(default_factory=list)
     show_help: bool = False
+    untimed: bool = False
 
     @property
     def status_enabled(self) -> bool:
@@ -160,6 +161,7 @@ FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
     "exitonmousedown": ("exit_on_mousedown", True, "exit on mouse down"),
     "framedrop": ("framedrop", 1, "drop frames when cpu is too slow"),
     "infbuf": ("infinite_buffer", 1, "don't limit the input buffer size (useful with realtime streams)"),
+    "untimed": ("untimed", True, "show frames as fast as they decode, no sync, no audio (for benchmarks)"),
     "autorotate": ("autorotate", True, "automatically rotate video"),
 }
 _NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
@@ -253,6 +255,8 @@ def parse_args(argv: list[str]) -> Options:
         opts.seek_interval = 10.0
     if opts.display_disable:
         opts.video_disable = True
+    if opts.untimed:
+        opts.audio_disable = True  # nothing to sync with: frames go out as they come
     if opts.input is None and not opts.show_help:
         raise UsageError("No input file given (see -h)")
     return opts

@@ -313,6 +313,10 @@ class VideoState:
                 self.frame_timer = now
             if self.paused:
                 break
+            if self.opts.untimed:
+                self._untimed_advance(vp)
+                remaining_time = 0.0
+                break
             if pictq.rindex_shown and lastvp.serial == vp.serial and self._waiting_for_audio(now):
                 # Hold the first picture until the audio clock runs, so both start together.
                 self.vidclk.set(lastvp.pts, lastvp.serial)
@@ -354,6 +358,16 @@ class VideoState:
             self.output.display(vp)
             self._trace_frame(vp)
         return remaining_time
+
+    def _untimed_advance(self, vp: Any) -> None:
+        """-untimed: every picture is shown as soon as it is decoded."""
+        if not math.isnan(vp.pts):
+            self.vidclk.set(vp.pts, vp.serial)
+            self.extclk.sync_to_slave(self.vidclk)
+        self.pictq.next()
+        self.force_refresh = True
+        if self.step and not self.paused:
+            self.stream_toggle_pause()
 
     def _waiting_for_audio(self, now: float) -> bool:
         """ffplay lets video run free until the audio clock is set; we wait (bounded)."""
@@ -435,7 +449,10 @@ class VideoState:
                 remaining_time = self.video_refresh(remaining_time)
             else:
                 self._show_status()  # the audio clock may settle after a paused seek
-            if remaining_time > 0 and self.quit_reason is None:
+            if self.opts.untimed and not self.paused:
+                # No clock to wait for: wake as soon as the decoder queues a picture.
+                self.pictq.peek_readable(timeout_ms=int(REFRESH_RATE * 1000))
+            elif remaining_time > 0 and self.quit_reason is None:
                 time.sleep(remaining_time)
         self.do_exit()
         return 1 if self.error else 0

@@ -67,8 +67,9 @@ class SDLOutput:
                                             sdl2.SDL_WINDOWPOS_UNDEFINED, DEFAULT_WIDTH, DEFAULT_HEIGHT, flags)
         if not self.window:
             raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
-        self.renderer = sdl2.SDL_CreateRenderer(
-            self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | sdl2.SDL_RENDERER_PRESENTVSYNC)
+        # -untimed must not wait for the display's refresh either.
+        vsync = 0 if opts.untimed else sdl2.SDL_RENDERER_PRESENTVSYNC
+        self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | vsync)
         if not self.renderer:
             self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, 0)
         if not self.renderer:
