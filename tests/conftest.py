@@ -680,7 +680,7 @@ class Player:
                                    else "")
         return env
 
-    def start(self, *args, stdin=None, trace=True, input_cmd=None) -> PlayerRun:
+    def start(self, *args, stdin=None, trace=True, input_cmd=None, env=None) -> PlayerRun:
         """Start ``pyffplay ARGS``; ``input_cmd`` (a list) is run with its stdout piped
         into the player's stdin (e.g. ``["cat", path]``)."""
         self._n += 1
@@ -701,7 +701,8 @@ class Player:
         with open(stderr_path, "wb") as err:
             proc = subprocess.Popen([sys.executable, "-m", "pyffplay", *argv],
                                     stdin=stdin_arg, stdout=subprocess.DEVNULL,
-                                    stderr=err, env=self.env(), cwd=str(self.workdir))
+                                    stderr=err, env={**self.env(), **(env or {})},
+                                    cwd=str(self.workdir))
         if input_cmd is not None:
             helpers[0].stdout.close()     # the player holds the read end now
         run = PlayerRun(argv, proc, stderr_path, trace_path, t0, helpers)

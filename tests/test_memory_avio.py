@@ -229,13 +229,32 @@ def test_directory(tmp_path):
     assert str(info.value) == f"{tmp_path}: Is a directory"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads anything")
 def test_permission_denied(tmp_path):
     path = tmp_path / "x"
     path.write_bytes(b"abc")
     path.chmod(0)
-    with pytest.raises(InputError, match=r": Permission denied$"):
-        open_input(str(path))
+    if os.geteuid() != 0:
+        with pytest.raises(InputError, match=r": Permission denied$"):
+            open_input(str(path))
+        return
+    # Root reads anything: check as the unprivileged user "nobody" in a forked child.
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop privileges, try, report, leave without pytest's cleanup
+        try:
+            os.setuid(65534)
+            open_input(str(path))
+            msg = "opened"
+        except InputError as e:
+            msg = str(e)
+        except BaseException as e:  # noqa: BLE001 - anything else is reported to the parent
+            msg = repr(e)
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    with os.fdopen(r, "rb") as f:
+        assert f.read().decode() == f"{path}: Permission denied"
 
 
 def test_closed_stdin():

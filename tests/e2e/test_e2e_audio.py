@@ -71,3 +71,22 @@ def test_volume_option_scales_the_sound(player, audio_monitor, clip_short):
     print(f"RMS at -volume 50: {level:.4f}; full {TONE_RMS:.4f}")
     assert abs(level - 0.5 * TONE_RMS) < 0.15 * TONE_RMS, \
         f"RMS at -volume 50: {level:.4f} (full volume is {TONE_RMS:.4f})"
+
+
+def test_no_sound_device_warns_once_and_plays_video(player, clip_short):
+    # A sound server that is not there: PortAudio finds no output device.
+    run = player.start("-autoexit", clip_short, env={"PULSE_SERVER": "unix:/nonexistent/pulse"})
+    rc = run.wait(20)
+    assert rc == 0, run.stderr()[-2000:]
+    err = run.stderr()
+    warnings = [line for line in err.replace("\r", "\n").splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "playing without sound" in warnings[0], warnings
+    assert "Traceback" not in err
+    trace = run.trace()
+    opened = [e for e in trace if e["ev"] == "open"][0]
+    assert opened["audio"] is False and opened["video"] is True
+    frames = [e for e in trace if e["ev"] == "frame"]
+    assert frames[-1]["pts"] >= 4.0 - 0.1, frames[-1]
+    # Video paces itself on the external clock: the 4 s clip takes about 4 s.
+    assert 3.5 < frames[-1]["t"] - frames[0]["t"] < 4.6
+    assert "M-V" in err
