@@ -15,6 +15,7 @@ import av
 
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
 from pyffplay.packet_queue import PacketQueue
+from pyffplay.video_output import rotation_quarter_turns
 
 if TYPE_CHECKING:
     from pyffplay.player import VideoState
@@ -39,9 +40,15 @@ class Decoder:
         self.thread: threading.Thread | None = None
         self.errors = 0
 
-    def start(self, target: Any, name: str) -> None:
+    def start(self, target: Any, name: str, on_error: Any) -> None:
+        def run() -> None:
+            try:
+                target()
+            except Exception as e:  # a decoder bug must not print a traceback or hang
+                on_error(f"{name}: {type(e).__name__}: {e}")
+
         self.queue.start()
-        self.thread = threading.Thread(target=target, name=name, daemon=True)
+        self.thread = threading.Thread(target=run, name=name, daemon=True)
         self.thread.start()
 
     def abort(self, fq: Any) -> None:
@@ -65,7 +72,7 @@ class Decoder:
                 return -1, None
             try:
                 with self.codec_lock:
-                    frames = self.avctx.decode(packet)
+                    frames = self._decode(packet)
             except av.error.EOFError:
                 frames = []
             except (av.error.FFmpegError, ValueError):
@@ -78,6 +85,15 @@ class Decoder:
                 with self.codec_lock:
                     self.avctx.flush_buffers()
                 self.pending.append(_END)
+
+    def _decode(self, packet: Any) -> list[Any]:
+        if self.avctx.type != "subtitle":
+            return self.avctx.decode(packet)
+        # Subtitles: one AVSubtitle (with its pts and display times) per packet, if any.
+        if packet is None:
+            return []
+        subs = self.avctx.decode2(packet)
+        return [subs] if subs is not None and len(subs) else []
 
     def _get_packet(self) -> tuple[int, Any]:
         """A packet of the current serial; flush the codec when the serial changed."""
@@ -147,6 +163,12 @@ def queue_picture(vs: "VideoState", frame: Any, pts: float, duration: float, pos
     vp.serial = serial
     vp.rotation = frame.rotation if vs.opts.autorotate else 0
     vp.frame = frame
+    # As ffplay: the window's default size follows the pictures (rotated ones included).
+    _, swaps = rotation_quarter_turns(vp.rotation)
+    if swaps:
+        vs.output.set_default_window_size(frame.height, frame.width, (sar[1], sar[0]) if sar[0] else sar)
+    else:
+        vs.output.set_default_window_size(frame.width, frame.height, sar)
     vs.pictq.push()
     return True
 
@@ -230,9 +252,8 @@ def subtitle_thread(vs: "VideoState") -> None:
             return
         if status == 0:
             continue
-        rects = [r for r in getattr(subs, "rects", ()) if getattr(r, "type", None) in (b"bitmap", "bitmap")]
-        if not rects:
-            continue
+        if subs.format != 0:
+            continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
         sp.pts = subs.pts / 1_000_000 if subs.pts is not None else 0.0
         sp.sub = subs
         sp.serial = d.pkt_serial

@@ -131,16 +131,16 @@ class VideoState:
             self.audio_tgt_channels = self.audio.channels
             self.audio_st = st
             self.auddec = Decoder(cc, self.audioq, self.continue_read_thread, self.wait_mutex)
-            self.auddec.start(lambda: audio_thread(self), "audio_decoder")
+            self.auddec.start(lambda: audio_thread(self), "audio_decoder", self.warn)
         elif st.type == "video":
             cc.thread_type = "AUTO"
             self.video_st = st
             self.viddec = Decoder(cc, self.videoq, self.continue_read_thread, self.wait_mutex)
-            self.viddec.start(lambda: video_thread(self), "video_decoder")
+            self.viddec.start(lambda: video_thread(self), "video_decoder", self.warn)
         elif st.type == "subtitle":
             self.subtitle_st = st
             self.subdec = Decoder(cc, self.subtitleq, self.continue_read_thread, self.wait_mutex)
-            self.subdec.start(lambda: subtitle_thread(self), "subtitle_decoder")
+            self.subdec.start(lambda: subtitle_thread(self), "subtitle_decoder", self.warn)
 
     def opened(self, ic: Any) -> None:
         self.max_frame_duration = 10.0 if ic.format.flags & 0x0200 else 3600.0  # AVFMT_TS_DISCONT

@@ -121,12 +121,13 @@ def _container_format(path: Path, container: str | None) -> str | None:
 def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 720,
               fps: int = 30, audio: bool = True, sample_rate: int = 48000,
               keyint: int | None = None, moov_at_end: bool = True,
-              container: str | None = None, preset: str = "ultrafast"):
+              container: str | None = None, preset: str = "ultrafast", rotation: float = 0):
     """Write an H.264 (+ AAC stereo) clip whose frame ``i`` shows ``i`` in its index row.
 
     MP4 from PyAV keeps the moov atom at the end unless ``moov_at_end=False`` (faststart).
     ``container`` forces a muxer ("mpegts"/"ts", "mp4", "matroska", ...); otherwise the
-    suffix of ``path`` decides. ``keyint`` sets the GOP length in frames.
+    suffix of ``path`` decides. ``keyint`` sets the GOP length in frames. ``rotation``
+    stores a display matrix (degrees counter-clockwise, as PyAV's frame.rotation reports).
     Returns ``path``.
     """
     path = Path(path)
@@ -148,6 +149,8 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
         vs.options = vopts
         vs.codec_context.time_base = fractions.Fraction(1, fps)
         vs.thread_type = "AUTO"
+        if rotation:
+            vs.set_display_rotation(rotation)
         as_ = None
         if audio:
             as_ = out.add_stream("aac", rate=sample_rate)

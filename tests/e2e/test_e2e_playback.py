@@ -237,3 +237,38 @@ def test_ss_and_t(player, clip_long):
     assert frames, "no frame shown"
     assert 11.0 - 0.05 <= frames[0]["pts"] <= 12.0 + 0.1, frames[0]["pts"]
     assert 13.5 <= frames[-1]["pts"] <= 14.3, frames[-1]["pts"]
+
+
+def test_autorotate_follows_the_display_matrix(player, x11, media):
+    import numpy as np
+
+    from tests.media import decode_frame_index
+
+    clip = media.clip("rot90.mp4", duration=3.0, width=320, height=180, fps=30, keyint=30,
+                      rotation=90)
+    title = "pyffplay-rotate"
+    run = player.start("-window_title", title, clip)
+    wid = x11.find_window(title, timeout=20, proc=run.proc)
+    run.wait_clock(1.0, timeout=20)
+    _, _, w, h = x11.geometry(wid)
+    shot = x11.screenshot(wid)
+    x11.key(wid, "p")  # a still picture for the second look
+    time.sleep(0.3)
+    paused = x11.screenshot(wid)
+    x11.key(wid, "q")
+    assert run.wait(10) == 0, run.stderr()[-2000:]
+    # The stream says "rotate 90° counter-clockwise": a portrait window ...
+    assert (w, h) == (180, 320), (w, h)
+    # ... showing the picture turned: turning the screenshot back clockwise gives the
+    # frame with its index row on top again.
+    index = decode_frame_index(np.ascontiguousarray(np.rot90(paused, -1)))
+    assert 15 <= index <= 90, index
+    assert shot.shape == paused.shape == (320, 180, 3)
+
+    # -noautorotate shows the stored picture as it is.
+    run = player.start("-noautorotate", "-window_title", title + "-no", clip)
+    wid = x11.find_window(title + "-no", timeout=20, proc=run.proc)
+    run.wait_clock(1.0, timeout=20)
+    assert x11.geometry(wid)[2:] == (320, 180)
+    x11.key(wid, "q")
+    assert run.wait(10) == 0
