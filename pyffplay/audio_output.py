@@ -23,11 +23,35 @@ class AudioUnavailable(Exception):
     """No PortAudio library, no device, or the device would not open."""
 
 
+_ALSA_ERROR_HANDLER: Any = None
+
+
+def _silence_alsa() -> None:
+    """ALSA prints recoverable errors ("underrun occurred") straight to stderr, which
+    would scribble over the terminal output and the status line: route them nowhere."""
+    global _ALSA_ERROR_HANDLER
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if not name or _ALSA_ERROR_HANDLER is not None:
+        return
+    try:
+        lib = ctypes.CDLL(name)
+        handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                        ctypes.c_int, ctypes.c_char_p)
+        _ALSA_ERROR_HANDLER = handler_type(lambda *args: None)  # kept alive for ALSA
+        lib.snd_lib_error_set_handler(_ALSA_ERROR_HANDLER)
+    except (OSError, AttributeError):
+        pass
+
+
 def open_audio(vs: "VideoState", wanted_rate: int, wanted_channels: int) -> "AudioOutput":
     try:
         import sounddevice as sd  # raises OSError without the PortAudio library
     except OSError as e:
         raise AudioUnavailable(str(e)) from None
+    _silence_alsa()
     try:
         info = sd.query_devices(kind="output")
         channels = max(1, min(wanted_channels, int(info["max_output_channels"]) or wanted_channels, 8))

@@ -49,30 +49,94 @@ def _play(opts) -> int:
         print(f"pyffplay: {opts.trace_file}: {e.strerror}", file=sys.stderr)
         return 1
     trace.event("start", t=_T_START)
-    try:
-        from pyffplay.player import VideoState, make_output
+    from pyffplay.player import VideoState, make_output
 
-        title = opts.window_title or opts.input
-        output = make_output(opts, title)
-        vs = VideoState(opts, output, trace)
+    def early_warning(message: str) -> None:
+        print(f"pyffplay: warning: {message}", file=sys.stderr)
+
+    try:
+        output = make_output(opts, opts.window_title or opts.input, early_warning)
     except PlayerError as e:
         print(f"pyffplay: {e}", file=sys.stderr)
         return 1
     except Exception as e:  # SDL could not start, and the like
         print(f"pyffplay: cannot start video output: {e}", file=sys.stderr)
         return 1
-
-    def on_signal(signum: int, frame: object) -> None:
-        vs.commands.append(("quit", "signal"))
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    vs = VideoState(opts, output, trace)
+    console = Console(vs)
     try:
+        console.start()
         code = vs.run()
     except KeyboardInterrupt:
         vs.request_quit("signal")
         vs.do_exit()
         code = 0
+    finally:
+        console.stop()
+        output.close()  # idempotent; gives the terminal back even after an exception
     if vs.error:
         sys.stderr.write(f"pyffplay: {vs.error}\n")
     return code
+
+
+class Console:
+    """The terminal around the player: keys from /dev/tty, signals, Ctrl-Z and fg."""
+
+    def __init__(self, vs) -> None:
+        self.vs = vs
+        self.keys = None
+        self._paused_by_stop = False
+
+    def start(self) -> None:
+        vs = self.vs
+        signal.signal(signal.SIGINT, self._on_quit)
+        signal.signal(signal.SIGTERM, self._on_quit)
+        # Keys from the controlling terminal, as mpv: only when our output goes to it
+        # (so that `pyffplay x | less` leaves the keys to less).
+        if os.isatty(1) or os.isatty(2):
+            from pyffplay.term_keys import TtyKeyReader
+
+            reader = TtyKeyReader(vs.commands.append, vs.opts.seek_interval)
+            if reader.start():
+                self.keys = reader
+        if hasattr(vs.output, "notice_resize"):
+            from pyffplay.video_output.terminal import install_resize_handler
+
+            install_resize_handler(vs.output, vs.commands.append)
+        if self.keys is not None or hasattr(vs.output, "enter"):
+            signal.signal(signal.SIGTSTP, self._on_stop)
+            signal.signal(signal.SIGCONT, self._on_continue)
+
+    def stop(self) -> None:
+        if self.keys is not None:
+            self.keys.stop()
+            self.keys = None
+
+    def _on_quit(self, signum: int, frame: object) -> None:
+        self.vs.commands.append(("quit", "signal"))
+
+    def _on_stop(self, signum: int, frame: object) -> None:
+        """Ctrl-Z: pause, give the terminal back, then really stop."""
+        vs = self.vs
+        if not vs.paused and vs.is_open:
+            vs.toggle_pause()
+            self._paused_by_stop = True
+        if self.keys is not None:
+            self.keys.suspend()
+        leave = getattr(vs.output, "leave", None)
+        if leave is not None:
+            leave()
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+    def _on_continue(self, signum: int, frame: object) -> None:
+        """fg: take the terminal again, redraw, play on."""
+        vs = self.vs
+        if self.keys is not None:
+            self.keys.resume()
+        enter = getattr(vs.output, "enter", None)
+        if enter is not None and not getattr(vs.output, "active", True):
+            enter()
+        if self._paused_by_stop:
+            self._paused_by_stop = False
+            vs.commands.append(("pause",))
+        vs.commands.append(("refresh",))

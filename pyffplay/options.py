@@ -53,6 +53,8 @@ class Options:
     warnings: list[str] = field(default_factory=list)
     show_help: bool = False
     untimed: bool = False
+    vo: str | None = None  # None: chosen from the environment
+    term_colors: str = "auto"
 
     @property
     def status_enabled(self) -> bool:
@@ -111,6 +113,14 @@ def _sync(text: str) -> str:
     return text
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def conv(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(text)
+        return text
+    return conv
+
+
 def _loglevel(text: str) -> int:
     level = text.split("+")[-1]  # ffplay accepts flags like "repeat+level"
     if level in LOG_LEVELS:
@@ -144,6 +154,10 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "trace_file": ("trace_file", str, "write a JSON-lines trace of frames, seeks and audio callbacks"),
     "avio_mem": ("avio_mem", parse_size, "memory kept of the input (pipes keep all they read), e.g. 256M"),
     "avio_spill": ("avio_spill", _bool01, "past -avio_mem, spill a pipe to a temporary file (1) or fail (0)"),
+    "vo": ("vo", _choice("sdl", "terminal", "null"),
+           "video output: sdl, terminal or null (default: sdl with a display, else terminal)"),
+    "term_colors": ("term_colors", _choice("auto", "truecolor", "256"),
+                    "terminal colours: truecolor, 256, or auto (from COLORTERM/TERM)"),
 }
 
 # name -> (attribute, value when given, help). Boolean flags; "-noNAME" sets the opposite.

@@ -21,6 +21,7 @@ from pyffplay.clock import (AV_SYNC_AUDIO_MASTER, AV_SYNC_EXTERNAL_CLOCK, AV_SYN
 from pyffplay.decoders import Decoder, audio_thread, subtitle_thread, video_thread
 from pyffplay.frame_queue import (SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE,
                                   FrameQueue)
+from pyffplay.errors import PlayerError
 from pyffplay.options import Options
 from pyffplay.packet_queue import PacketQueue
 from pyffplay.sdl_sync import Cond, Mutex
@@ -91,15 +92,27 @@ class VideoState:
         self.status = StatusPrinter(self._write_status)
         self._last_vis_time = 0.0
         self.serial_shown_at: float | None = None
+        self.deferred_messages: list[str] = []
 
     # -- messages ----------------------------------------------------------------------
     def warn(self, message: str) -> None:
-        if self.opts.loglevel >= 24:
-            sys.stderr.write(f"\npyffplay: warning: {message}\n" if self.status._last_line else
-                             f"pyffplay: warning: {message}\n")
-            sys.stderr.flush()
+        if self.opts.loglevel < 24:
+            return
+        line = f"pyffplay: warning: {message}"
+        show = getattr(self.output, "show_status", None)
+        if show is not None:
+            # The terminal shows the picture: say it on the status row, repeat it at exit.
+            self.deferred_messages.append(line)
+            show(line)
+            return
+        sys.stderr.write(("\n" if self.status._last_line else "") + line + "\n")
+        sys.stderr.flush()
 
     def _write_status(self, line: str) -> None:
+        show = getattr(self.output, "show_status", None)
+        if show is not None:
+            show(line)
+            return
         sys.stderr.write(line)
         sys.stderr.flush()
 
@@ -478,13 +491,39 @@ class VideoState:
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)
         self.trace.close()
-        if self.opts.status_enabled and self.status._last_line:
+        if self.opts.status_enabled and self.status._last_line and not hasattr(self.output, "show_status"):
             sys.stderr.write("\n")
-            sys.stderr.flush()
+        for line in self.deferred_messages:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
-def make_output(opts: Options, title: str) -> VideoOutput:
-    if opts.display_disable:
+def make_output(opts: Options, title: str, warn: Any) -> VideoOutput:
+    """-vo, or: SDL when a display is there, else the terminal when stdout is one."""
+    import os
+
+    if opts.display_disable or opts.vo == "null":
         return NullOutput()
-    from pyffplay.video_output.sdl import SDLOutput
-    return SDLOutput(opts, title)
+    if opts.vo == "terminal":
+        if not os.isatty(1):
+            raise PlayerError("-vo terminal needs a terminal on stdout")
+        return _terminal_output(opts)
+    if opts.vo == "sdl" or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        from pyffplay.video_output.sdl import SDLInitError, SDLOutput
+        try:
+            return SDLOutput(opts, title)
+        except SDLInitError as e:
+            if opts.vo == "sdl" or not os.isatty(1):
+                raise PlayerError(f"cannot open a window: {e}") from None
+    if os.isatty(1):
+        return _terminal_output(opts)
+    warn("no display and no terminal: playing without video (-vo terminal / -nodisp)")
+    return NullOutput()
+
+
+def _terminal_output(opts: Options) -> VideoOutput:
+    import os
+
+    from pyffplay.video_output.terminal import TerminalOutput, choose_colors
+
+    return TerminalOutput(choose_colors(opts.term_colors, dict(os.environ)))

@@ -1,0 +1,169 @@
+"""Video in the terminal: half-block colour cells, only the changed ones sent.
+
+The picture is scaled to the cell grid by swscale (in C); ``term_render`` turns it into
+escape bytes with NumPy. Each frame goes out in one write, wrapped in synchronized-output
+mode so the terminal never shows half a frame. The bottom row holds the status line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from pyffplay.term_render import CellRenderer, fit_picture
+from pyffplay.video_output import rotation_quarter_turns
+
+if TYPE_CHECKING:
+    from pyffplay.frame_queue import Frame
+
+ALT_SCREEN_ON = b"\x1b[?1049h"
+ALT_SCREEN_OFF = b"\x1b[?1049l"
+CURSOR_HIDE = b"\x1b[?25l"
+CURSOR_SHOW = b"\x1b[?25h"
+CLEAR = b"\x1b[0m\x1b[2J"
+SYNC_BEGIN = b"\x1b[?2026h"
+SYNC_END = b"\x1b[?2026l"
+RESET = b"\x1b[0m"
+
+
+def choose_colors(setting: str, env: dict[str, str]) -> str:
+    """'truecolor' or '256': from -term_colors, else COLORTERM / TERM as terminals announce it."""
+    if setting in ("truecolor", "256"):
+        return setting
+    if env.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+        return "truecolor"
+    term = env.get("TERM", "")
+    if "direct" in term or term in ("xterm-kitty", "alacritty", "foot", "wezterm"):
+        return "truecolor"
+    return "256"
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except InterruptedError:
+            continue
+        except BlockingIOError:
+            import select
+            select.select([], [fd], [], 0.1)
+            continue
+        view = view[n:]
+
+
+class TerminalOutput:
+    """The VideoOutput for a terminal (``-vo terminal``)."""
+
+    def __init__(self, colors: str, fd: int = 1) -> None:
+        self.fd = fd
+        self.renderer = CellRenderer(colors)
+        self.cols, self.rows = self._query_size()
+        self.width = self.cols  # the player reads these like a window's size
+        self.height = self.rows
+        self.active = False
+        self.bytes_written = 0
+        self._resized = False
+        self._last_status = b""
+        self._picture_rect: tuple[int, int, int, int] | None = None
+        self.enter()
+
+    # -- terminal state ------------------------------------------------------------------
+    def enter(self) -> None:
+        """Alternate screen, hidden cursor, clean slate (also after fg from Ctrl-Z)."""
+        self._write(ALT_SCREEN_ON + CURSOR_HIDE + CLEAR)
+        self.renderer.reset()
+        self._picture_rect = None
+        self.active = True
+
+    def leave(self) -> None:
+        """Give the terminal back as it was: attributes, cursor, main screen."""
+        if self.active:
+            self.active = False
+            self._write(RESET + CURSOR_SHOW + ALT_SCREEN_OFF)
+
+    def _query_size(self) -> tuple[int, int]:
+        try:
+            size = os.get_terminal_size(self.fd)
+            return max(size.columns, 1), max(size.lines, 2)
+        except OSError:
+            return 80, 24
+
+    def notice_resize(self) -> None:
+        """SIGWINCH: only a flag here; the next display() re-measures."""
+        self._resized = True
+
+    def _write(self, data: bytes) -> None:
+        if data:
+            write_all(self.fd, data)
+            self.bytes_written += len(data)
+
+    # -- VideoOutput -------------------------------------------------------------------
+    def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
+        pass
+
+    def display(self, vp: "Frame | None") -> None:
+        if not self.active:
+            return
+        if self._resized:
+            self._resized = False
+            cols, rows = self._query_size()
+            if (cols, rows) != (self.cols, self.rows):
+                self.cols, self.rows = self.width, self.height = cols, rows
+                self._write(CLEAR)
+                self.renderer.reset()
+                self._picture_rect = None
+                self._last_status = b""
+        if vp is None or vp.frame is None:
+            return
+        self._write(SYNC_BEGIN + self._picture_bytes(vp) + SYNC_END)
+
+    def _picture_bytes(self, vp: "Frame") -> bytes:
+        angle, swaps = rotation_quarter_turns(vp.rotation)
+        pic_w, pic_h = (vp.height, vp.width) if swaps else (vp.width, vp.height)
+        sar = (vp.sar[1], vp.sar[0]) if swaps and vp.sar[0] > 0 else vp.sar
+        x, y, w, h = fit_picture(pic_w, pic_h, sar, self.cols, self.rows - 1)  # last row: status
+        rect = (x, y, w, h)
+        out = b""
+        if rect != self._picture_rect:
+            if self._picture_rect is not None:
+                out += CLEAR  # the old picture's borders would stay otherwise
+                self._last_status = b""
+            self._picture_rect = rect
+            self.renderer.reset()
+        # swscale does the scaling and the YUV -> RGB conversion (area: no aliasing).
+        sw, sh = (2 * h, w) if swaps else (w, 2 * h)
+        rgb = vp.frame.reformat(width=sw, height=sh, format="rgb24", interpolation="AREA").to_ndarray()
+        if angle:
+            rgb = np.rot90(rgb, k=-round(angle / 90))  # clockwise display angle
+        return out + self.renderer.render(rgb, x, y)
+
+    def show_status(self, line: str) -> None:
+        """The status line, on the bottom row instead of scrolling on stderr."""
+        if not self.active:
+            return
+        text = line.strip("\r\n")[: self.cols - 1].encode()
+        if text == self._last_status:
+            return
+        self._last_status = text
+        self._write(b"\x1b[%d;1H" % self.rows + RESET + text + b"\x1b[K")
+
+    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None:
+        pass  # keys come from the tty key reader
+
+    def toggle_full_screen(self) -> None:
+        pass  # a terminal is as full as it is
+
+    def close(self) -> None:
+        self.leave()
+
+
+def install_resize_handler(output: TerminalOutput, emit: Callable[[tuple[Any, ...]], None]) -> None:
+    def on_winch(signum: int, frame: object) -> None:
+        output.notice_resize()
+        emit(("refresh",))
+
+    signal.signal(signal.SIGWINCH, on_winch)
