@@ -75,6 +75,8 @@ VALUE_SAMPLES = {
     "trace_file": ("/tmp/t.jsonl", "/tmp/t.jsonl"),
     "avio_mem": ("64M", 64 * 1024 * 1024),
     "avio_spill": ("0", False),
+    "vo": ("terminal", "terminal"),
+    "term_colors": ("256", "256"),
 }
 
 
@@ -387,3 +389,9 @@ def test_help_text_lists_the_keys():
 )
 def test_status_enabled(args, enabled):
     assert parse(*args).status_enabled is enabled
+
+
+@pytest.mark.parametrize("args", [("-vo", "x11"), ("-term_colors", "16")])
+def test_bad_choice_values_are_usage_errors(args):
+    with pytest.raises(UsageError, match=args[0].lstrip("-")):
+        parse(*args)
