@@ -49,7 +49,8 @@ def _play(opts) -> int:
         print(f"pyffplay: {opts.trace_file}: {e.strerror}", file=sys.stderr)
         return 1
     trace.event("start", t=_T_START)
-    from pyffplay.player import VideoState, make_output
+    from pyffplay.player import VideoState
+    from pyffplay.video_output.select import make_output
 
     def early_warning(message: str) -> None:
         print(f"pyffplay: warning: {message}", file=sys.stderr)

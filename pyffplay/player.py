@@ -21,13 +21,12 @@ from pyffplay.clock import (AV_SYNC_AUDIO_MASTER, AV_SYNC_EXTERNAL_CLOCK, AV_SYN
 from pyffplay.decoders import Decoder, audio_thread, subtitle_thread, video_thread
 from pyffplay.frame_queue import (SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE,
                                   FrameQueue)
-from pyffplay.errors import PlayerError
 from pyffplay.options import Options
 from pyffplay.packet_queue import PacketQueue
 from pyffplay.sdl_sync import Cond, Mutex
 from pyffplay.status import StatusPrinter, format_status, status_label
 from pyffplay.trace import Trace
-from pyffplay.video_output import NullOutput, VideoOutput
+from pyffplay.video_output import VideoOutput
 
 REFRESH_RATE = 0.01
 # How long the first picture waits for the audio clock: at start (device start-up) and
@@ -496,34 +495,3 @@ class VideoState:
         for line in self.deferred_messages:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
-
-
-def make_output(opts: Options, title: str, warn: Any) -> VideoOutput:
-    """-vo, or: SDL when a display is there, else the terminal when stdout is one."""
-    import os
-
-    if opts.display_disable or opts.vo == "null":
-        return NullOutput()
-    if opts.vo == "terminal":
-        if not os.isatty(1):
-            raise PlayerError("-vo terminal needs a terminal on stdout")
-        return _terminal_output(opts)
-    if opts.vo == "sdl" or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        from pyffplay.video_output.sdl import SDLInitError, SDLOutput
-        try:
-            return SDLOutput(opts, title)
-        except SDLInitError as e:
-            if opts.vo == "sdl" or not os.isatty(1):
-                raise PlayerError(f"cannot open a window: {e}") from None
-    if os.isatty(1):
-        return _terminal_output(opts)
-    warn("no display and no terminal: playing without video (-vo terminal / -nodisp)")
-    return NullOutput()
-
-
-def _terminal_output(opts: Options) -> VideoOutput:
-    import os
-
-    from pyffplay.video_output.terminal import TerminalOutput, choose_colors
-
-    return TerminalOutput(choose_colors(opts.term_colors, dict(os.environ)))
