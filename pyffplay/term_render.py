@@ -88,10 +88,14 @@ def rgb_to_xterm256(rgb: np.ndarray) -> np.ndarray:
 class CellRenderer:
     """Turns successive pictures into the escape bytes that update the screen."""
 
-    def __init__(self, colors: str = "truecolor") -> None:
+    def __init__(self, colors: str = "truecolor", tolerance: int = 0) -> None:
         self._colors = ""
         self.colors = colors
         self._sent = 0
+        # Truecolor: a cell counts as changed only when a channel of its upper or lower
+        # pixel moved by more than this from what the screen shows. Small drifts (noise,
+        # slow gradients) then cost no bytes; the error on screen stays within the bound.
+        self.tolerance = tolerance
 
     @property
     def colors(self) -> str:
@@ -137,14 +141,28 @@ class CellRenderer:
         bg, fg = keys[0::2].ravel(), keys[1::2].ravel()
         if self._bg is None:
             changed = np.ones(bg.size, dtype=bool)
+            screen_bg, screen_fg = bg.copy(), fg.copy()
         else:
-            changed = (bg != self._bg) | (fg != self._fg)
-        self._bg, self._fg = bg, fg
+            changed = self._differs(bg, self._bg) | self._differs(fg, self._fg)
+            screen_bg, screen_fg = self._bg, self._fg
         if not changed.any():
-            return b""  # only 256-colour noise changed
+            return b""  # only noise (below the tolerance, or within a 256-colour index)
         idx = self._fill_gaps(changed, bg, fg, w, x, y)
+        # The model of the screen: emitted cells now show the new colours, others the old.
+        screen_bg[idx] = bg[idx]
+        screen_fg[idx] = fg[idx]
+        self._bg, self._fg = screen_bg, screen_fg
         self._sent = int(idx.size)
         return self._encode(idx, bg[idx], fg[idx], w, x, y) + _RESET
+
+    def _differs(self, new: np.ndarray, shown: np.ndarray) -> np.ndarray:
+        if self._colors == "256" or self.tolerance <= 0:
+            return new != shown
+        delta = np.zeros(new.shape, dtype=np.int32)
+        for shift in (0, 8, 16):
+            d = np.abs(((new >> shift) & 255).astype(np.int32) - ((shown >> shift) & 255))
+            np.maximum(delta, d, out=delta)
+        return delta > self.tolerance
 
     def _keys(self, rgb: np.ndarray) -> np.ndarray:
         """(2h, w) colour keys: packed 0xBBGGRR in truecolor, the palette index in 256."""

@@ -318,3 +318,33 @@ def test_timing_160x50(capsys):
                      f"{n_part} B {t_part:.2f} ms; unchanged {t_same * 1000:.0f} us")
     with capsys.disabled():
         print("\n160x50 " + "\n160x50 ".join(lines))
+
+
+def test_tolerance_skips_small_drifts_without_accumulating_error():
+    tol = 8
+    r = CellRenderer("truecolor", tolerance=tol)
+    base = np.full((4, 3, 3), 100, dtype=np.uint8)
+    screen = apply({}, r.render(base, 0, 0))
+    # A drift within the tolerance costs nothing ...
+    assert r.render(base + tol, 0, 0) == b""
+    # ... and drifts add up against what the screen shows, not against the last frame:
+    # two more small steps take one cell's upper pixel past the bound, and only it is sent.
+    step = base.copy()
+    step[0, 1] += tol + 2
+    data = r.render(step, 0, 0)
+    assert r.cells_sent == 1
+    screen = apply(screen, data)
+    assert screen[(1, 2)] == ((100 + tol + 2,) * 3, (100,) * 3)
+    assert screen[(1, 1)] == ((100,) * 3, (100,) * 3)
+    # Every cell on screen is within the tolerance of the last frame.
+    shown = np.array([[screen[(cy + 1, cx + 1)][0] for cx in range(3)] for cy in range(2)])
+    assert np.abs(shown.astype(int) - step[0::2].astype(int)).max() <= tol
+
+
+def test_tolerance_zero_is_exact():
+    r = CellRenderer("truecolor")
+    base = np.full((2, 2, 3), 50, dtype=np.uint8)
+    r.render(base, 0, 0)
+    nudged = base.copy()
+    nudged[1, 1, 2] += 1
+    assert r.render(nudged, 0, 0) != b"" and r.cells_sent == 1

@@ -27,6 +27,10 @@ CLEAR = b"\x1b[0m\x1b[2J"
 SYNC_BEGIN = b"\x1b[?2026h"
 SYNC_END = b"\x1b[?2026l"
 RESET = b"\x1b[0m"
+# Truecolor cells are re-sent only when a channel moved by more than this (of 255) from
+# what the screen shows: about 3 %, not visible in a half-block picture, and it keeps
+# noise and slow fades from re-sending whole screens.
+TRUECOLOR_TOLERANCE = 8
 
 
 def choose_colors(setting: str, env: dict[str, str]) -> str:
@@ -60,7 +64,7 @@ class TerminalOutput:
 
     def __init__(self, colors: str, fd: int = 1) -> None:
         self.fd = fd
-        self.renderer = CellRenderer(colors)
+        self.renderer = CellRenderer(colors, tolerance=TRUECOLOR_TOLERANCE)
         self.cols, self.rows = self._query_size()
         self.width = self.cols  # the player reads these like a window's size
         self.height = self.rows
