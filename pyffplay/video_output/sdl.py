@@ -118,11 +118,22 @@ class SDLOutput:
     def display(self, vp: "Frame | None") -> None:
         if not self.width:
             self.video_open()
-        sdl2.SDL_SetRenderDrawColor(self.renderer, 0, 0, 0, 255)
-        sdl2.SDL_RenderClear(self.renderer)
+        if vp is None or vp.frame is None or not self._covers_window(vp):
+            # Letterbox bars (or nothing to show): clear. A picture that fills the
+            # window overwrites every pixel anyway, and a full clear costs a few ms
+            # on a software renderer.
+            sdl2.SDL_SetRenderDrawColor(self.renderer, 0, 0, 0, 255)
+            sdl2.SDL_RenderClear(self.renderer)
         if vp is not None and vp.frame is not None:
             self._image_display(vp)
         sdl2.SDL_RenderPresent(self.renderer)
+
+    def _covers_window(self, vp: "Frame") -> bool:
+        _, swaps = rotation_quarter_turns(vp.rotation)
+        pic_w, pic_h = (vp.height, vp.width) if swaps else (vp.width, vp.height)
+        sar = (vp.sar[1], vp.sar[0]) if swaps and vp.sar[0] > 0 else vp.sar
+        return calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar) == \
+            (0, 0, self.width, self.height)
 
     def _image_display(self, vp: "Frame") -> None:
         angle, swaps = rotation_quarter_turns(vp.rotation)
