@@ -43,7 +43,10 @@ def _index_row_height(height: int) -> int:
 class _Painter:
     """Draws yuv420p frames with numpy, one vectorised pass per plane."""
 
-    def __init__(self, width: int, height: int):
+    def __init__(self, width: int, height: int, scene: str = "scroll"):
+        if scene not in ("scroll", "still"):
+            raise ValueError(f"unknown scene {scene!r}")
+        self.scene = scene
         if width % 2 or height % 2:
             raise ValueError("width and height must be even for yuv420p")
         self.width, self.height = width, height
@@ -63,13 +66,24 @@ class _Painter:
         w, h = self.width, self.height
         buf = self._buf
         luma = buf[:h]
-        # moving diagonal gradient, kept in mid-range so it is never pure black/white
-        luma[:] = 40 + ((self._xy + 7 * index) % 360) * 150 // 360
+        # "scroll": the whole diagonal gradient moves (every pixel changes every frame);
+        # "still": the gradient stays and a box crosses it, like a shot with a fixed camera.
+        # Kept in mid-range so it is never pure black/white.
+        shift = 7 * index if self.scene == "scroll" else 0
+        luma[:] = 40 + ((self._xy + shift) % 360) * 150 // 360
+        if self.scene == "still":
+            side = h // 4
+            x0 = (index * 8) % max(w - side, 1)
+            y0 = (h - side) // 2
+            luma[y0:y0 + side, x0:x0 + side] = 200
         bits = (index >> (BITS - 1 - self._col_bit)) & 1
         luma[: self.row_h] = np.where(bits == 1, _Y_WHITE, _Y_BLACK).astype(np.uint8)[None, :]
         chroma = buf[h:].reshape(2, h // 2, w // 2)          # U plane, then V plane
         chroma[0] = 128 + ((self._cx + 3 * index) % 128 - 64)
         chroma[1] = 128 + ((self._cy + 5 * index) % 128 - 64)
+        if self.scene == "still":
+            chroma[0] = 128 + (self._cx % 128 - 64)
+            chroma[1] = 128 + (self._cy % 128 - 64)
         chroma[:, : self.row_h // 2] = 128                  # the index row stays grey-scale
         return buf
 
@@ -121,13 +135,16 @@ def _container_format(path: Path, container: str | None) -> str | None:
 def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 720,
               fps: int = 30, audio: bool = True, sample_rate: int = 48000,
               keyint: int | None = None, moov_at_end: bool = True,
-              container: str | None = None, preset: str = "ultrafast", rotation: float = 0):
+              container: str | None = None, preset: str = "ultrafast", rotation: float = 0,
+              scene: str = "scroll"):
     """Write an H.264 (+ AAC stereo) clip whose frame ``i`` shows ``i`` in its index row.
 
     MP4 from PyAV keeps the moov atom at the end unless ``moov_at_end=False`` (faststart).
     ``container`` forces a muxer ("mpegts"/"ts", "mp4", "matroska", ...); otherwise the
     suffix of ``path`` decides. ``keyint`` sets the GOP length in frames. ``rotation``
     stores a display matrix (degrees counter-clockwise, as PyAV's frame.rotation reports).
+    ``scene``: "scroll" (every pixel moves every frame) or "still" (a box crosses a fixed
+    background).
     Returns ``path``.
     """
     path = Path(path)
@@ -155,7 +172,7 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
         if audio:
             as_ = out.add_stream("aac", rate=sample_rate)
             as_.layout = "stereo"
-        painter = _Painter(width, height)
+        painter = _Painter(width, height, scene)
 
         audio_pos = 0
         a_frame = 1024
