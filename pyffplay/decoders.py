@@ -15,7 +15,7 @@ import av
 
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
 from pyffplay.packet_queue import PacketQueue
-from pyffplay.video_output import rotation_quarter_turns
+from pyffplay.video_output import displayed_size
 
 if TYPE_CHECKING:
     from pyffplay.player import VideoState
@@ -86,6 +86,15 @@ class Decoder:
                     self.avctx.flush_buffers()
                 self.pending.append(_END)
 
+    def frames(self) -> Any:
+        """Decoded frames until the packet queue is aborted (end-of-stream marks skipped)."""
+        while True:
+            status, frame = self.decode_frame()
+            if status < 0:
+                return
+            if status > 0:
+                yield frame
+
     def _decode(self, packet: Any) -> list[Any]:
         if self.avctx.type != "subtitle":
             return self.avctx.decode(packet)
@@ -126,12 +135,7 @@ def video_thread(vs: "VideoState") -> None:
     frame_duration = 1.0 / float(rate) if rate else 0.0
     sar = st.sample_aspect_ratio or getattr(st.codec_context, "sample_aspect_ratio", None)
     sar_pair = (sar.numerator, sar.denominator) if sar else (0, 1)
-    while True:
-        status, frame = d.decode_frame()
-        if status < 0:
-            return
-        if status == 0:
-            continue
+    for frame in d.frames():
         dpts = frame.pts * tb if frame.pts is not None else math.nan
         if vs.framedrop_active() and frame.pts is not None and not (vs.step or vs.paused):
             diff = dpts - vs.get_master_clock()
@@ -164,11 +168,7 @@ def queue_picture(vs: "VideoState", frame: Any, pts: float, duration: float, pos
     vp.rotation = frame.rotation if vs.opts.autorotate else 0
     vp.frame = frame
     # As ffplay: the window's default size follows the pictures (rotated ones included).
-    _, swaps = rotation_quarter_turns(vp.rotation)
-    if swaps:
-        vs.output.set_default_window_size(frame.height, frame.width, (sar[1], sar[0]) if sar[0] else sar)
-    else:
-        vs.output.set_default_window_size(frame.width, frame.height, sar)
+    vs.output.set_default_window_size(*displayed_size(vp)[:3])
     vs.pictq.push()
     return True
 
@@ -201,12 +201,7 @@ def audio_thread(vs: "VideoState") -> None:
     conv = AudioConverter(vs.audio_tgt_rate, vs.audio_tgt_channels)
     last_serial = -1
     next_pts = math.nan
-    while True:
-        status, frame = d.decode_frame()
-        if status < 0:
-            return
-        if status == 0:
-            continue
+    for frame in d.frames():
         if d.pkt_serial != last_serial:
             conv.reset()  # drop samples the resampler buffered before the seek
             last_serial = d.pkt_serial
@@ -243,17 +238,12 @@ def audio_thread(vs: "VideoState") -> None:
 def subtitle_thread(vs: "VideoState") -> None:
     """Queue bitmap subtitles (ffplay renders only those) with their display times."""
     d = vs.subdec
-    while True:
+    for subs in d.frames():
+        if subs.format != 0:
+            continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
         sp = vs.subpq.peek_writable()
         if sp is None:
             return
-        status, subs = d.decode_frame()
-        if status < 0:
-            return
-        if status == 0:
-            continue
-        if subs.format != 0:
-            continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
         sp.pts = subs.pts / 1_000_000 if subs.pts is not None else 0.0
         sp.sub = subs
         sp.serial = d.pkt_serial

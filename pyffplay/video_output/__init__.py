@@ -79,3 +79,12 @@ def rotation_quarter_turns(rotation: float) -> tuple[float, bool]:
     theta -= 360 * int((theta / 360 + 0.9 / 360) // 1)
     swaps = abs(theta - 90) < 1 or abs(theta - 270) < 1
     return float(theta), swaps
+
+
+def displayed_size(vp: "Frame") -> tuple[int, int, tuple[int, int], float, bool]:
+    """(width, height, sar, angle, swaps) of a picture as it is shown, rotation applied."""
+    angle, swaps = rotation_quarter_turns(vp.rotation)
+    if swaps:
+        sar = (vp.sar[1], vp.sar[0]) if vp.sar[0] > 0 else vp.sar
+        return vp.height, vp.width, sar, angle, True
+    return vp.width, vp.height, vp.sar, angle, False

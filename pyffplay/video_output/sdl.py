@@ -15,7 +15,7 @@ import sdl2
 from sdl2 import surface as _surface
 
 from pyffplay.keys import QUIT, MouseState, sdl_key_table
-from pyffplay.video_output import calculate_display_rect, rotation_quarter_turns
+from pyffplay.video_output import calculate_display_rect, displayed_size
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
@@ -129,16 +129,12 @@ class SDLOutput:
         sdl2.SDL_RenderPresent(self.renderer)
 
     def _covers_window(self, vp: "Frame") -> bool:
-        _, swaps = rotation_quarter_turns(vp.rotation)
-        pic_w, pic_h = (vp.height, vp.width) if swaps else (vp.width, vp.height)
-        sar = (vp.sar[1], vp.sar[0]) if swaps and vp.sar[0] > 0 else vp.sar
+        pic_w, pic_h, sar, _, _ = displayed_size(vp)
         return calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar) == \
             (0, 0, self.width, self.height)
 
     def _image_display(self, vp: "Frame") -> None:
-        angle, swaps = rotation_quarter_turns(vp.rotation)
-        pic_w, pic_h = (vp.height, vp.width) if swaps else (vp.width, vp.height)
-        sar = (vp.sar[1], vp.sar[0]) if swaps and vp.sar[0] > 0 else vp.sar
+        pic_w, pic_h, sar, angle, swaps = displayed_size(vp)
         x, y, w, h = calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar)
         if not vp.uploaded:
             if not self._upload(vp.frame):

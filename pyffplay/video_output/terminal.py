@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from pyffplay.term_render import CellRenderer, fit_picture
-from pyffplay.video_output import rotation_quarter_turns
+from pyffplay.video_output import displayed_size
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
@@ -126,9 +126,7 @@ class TerminalOutput:
         self._write(SYNC_BEGIN + self._picture_bytes(vp) + SYNC_END)
 
     def _picture_bytes(self, vp: "Frame") -> bytes:
-        angle, swaps = rotation_quarter_turns(vp.rotation)
-        pic_w, pic_h = (vp.height, vp.width) if swaps else (vp.width, vp.height)
-        sar = (vp.sar[1], vp.sar[0]) if swaps and vp.sar[0] > 0 else vp.sar
+        pic_w, pic_h, sar, angle, swaps = displayed_size(vp)
         x, y, w, h = fit_picture(pic_w, pic_h, sar, self.cols, self.rows - 1)  # last row: status
         rect = (x, y, w, h)
         out = b""
