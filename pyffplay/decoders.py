@@ -168,7 +168,10 @@ def queue_picture(vs: "VideoState", frame: Any, pts: float, duration: float, pos
     vp.rotation = frame.rotation if vs.opts.autorotate else 0
     vp.frame = frame
     # As ffplay: the window's default size follows the pictures (rotated ones included).
-    vs.output.set_default_window_size(*displayed_size(vp)[:3])
+    shape = displayed_size(vp)[:3]
+    if shape != vs.last_picture_shape:
+        vs.last_picture_shape = shape
+        vs.output.set_default_window_size(*shape)
     vs.pictq.push()
     return True
 

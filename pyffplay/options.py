@@ -270,7 +270,9 @@ def parse_args(argv: list[str]) -> Options:
     if opts.display_disable:
         opts.video_disable = True
     if opts.untimed:
-        opts.audio_disable = True  # nothing to sync with: frames go out as they come
+        # Nothing to sync with: every frame goes out as it comes, none is dropped.
+        opts.audio_disable = True
+        opts.framedrop = 0
     if opts.input is None and not opts.show_help:
         raise UsageError("No input file given (see -h)")
     return opts

@@ -92,6 +92,7 @@ class VideoState:
         self._last_vis_time = 0.0
         self.serial_shown_at: float | None = None
         self.deferred_messages: list[str] = []
+        self.last_picture_shape: tuple[Any, ...] | None = None
 
     # -- messages ----------------------------------------------------------------------
     def warn(self, message: str) -> None:
