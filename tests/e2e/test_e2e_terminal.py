@@ -283,6 +283,7 @@ class Term:
         self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", str(COLS),
                   "-y", str(ROWS), f"PS1={shlex.quote(PS1)} exec bash --norc --noprofile")
         self.pane_pid = int(self.fmt("#{pane_pid}"))
+        self.socket_path = self.fmt("#{socket_path}")
         if os.environ.get("PYFFPLAY_TEST_PANE_LOG") == "1":
             # everything the pane receives, in order, for a post-mortem (changes timing)
             self.tmux("pipe-pane", "-t", "t", "-o",
@@ -388,6 +389,8 @@ class Term:
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
             self.tmux("kill-server")
+        with contextlib.suppress(OSError):   # tmux 3.3 leaves its socket file behind
+            os.unlink(self.socket_path)
 
 
 class PaneRun:
