@@ -128,15 +128,20 @@ class Console:
         if leave is not None:
             leave()
         os.kill(os.getpid(), signal.SIGSTOP)
+        # Continued: take the terminal back here, before the interrupted code goes on
+        # (SIGCONT's own handler may run later than that).
+        self._on_continue(signal.SIGCONT, None)
 
     def _on_continue(self, signum: int, frame: object) -> None:
-        """fg: take the terminal again, redraw, play on."""
+        """fg: take the terminal again, redraw, play on (once, whoever calls first)."""
         vs = self.vs
+        out = vs.output
+        if hasattr(out, "enter") and not out.active:
+            if not out.in_foreground():
+                return  # `bg`: stay off the terminal until `fg`
+            out.enter()
         if self.keys is not None:
             self.keys.resume()
-        enter = getattr(vs.output, "enter", None)
-        if enter is not None and not getattr(vs.output, "active", True):
-            enter()
         if self._paused_by_stop:
             self._paused_by_stop = False
             vs.commands.append(("pause",))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 ALT_SCREEN_ON = b"\x1b[?1049h"
 ALT_SCREEN_OFF = b"\x1b[?1049l"
+CANCEL = b"\x18"  # CAN: ends an escape sequence cut short by a signal
 CURSOR_HIDE = b"\x1b[?25l"
 CURSOR_SHOW = b"\x1b[?25h"
 CLEAR = b"\x1b[0m\x1b[2J"
@@ -45,9 +46,10 @@ def choose_colors(setting: str, env: dict[str, str]) -> str:
     return "256"
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes, still_wanted: Callable[[], bool] = lambda: True) -> None:
+    """Write everything, unless ``still_wanted`` turns false between chunks (Ctrl-Z came)."""
     view = memoryview(data)
-    while view:
+    while view and still_wanted():
         try:
             n = os.write(fd, view)
         except InterruptedError:
@@ -70,6 +72,7 @@ class TerminalOutput:
         self.height = self.rows
         self.active = False
         self.bytes_written = 0
+        self._generation = 0  # bumped by leave(): a frame being written is then dropped
         self._resized = False
         self._last_status = b""
         self._picture_rect: tuple[int, int, int, int] | None = None
@@ -87,7 +90,14 @@ class TerminalOutput:
         """Give the terminal back as it was: attributes, cursor, main screen."""
         if self.active:
             self.active = False
-            self._write(RESET + CURSOR_SHOW + ALT_SCREEN_OFF)
+            self._generation += 1
+            self._write(CANCEL + RESET + CURSOR_SHOW + ALT_SCREEN_OFF)
+
+    def in_foreground(self) -> bool:
+        try:
+            return os.tcgetpgrp(self.fd) == os.getpgrp()
+        except OSError:
+            return True  # not our controlling terminal: job control does not apply
 
     def _query_size(self) -> tuple[int, int]:
         try:
@@ -102,7 +112,8 @@ class TerminalOutput:
 
     def _write(self, data: bytes) -> None:
         if data:
-            write_all(self.fd, data)
+            generation = self._generation
+            write_all(self.fd, data, lambda: self._generation == generation)
             self.bytes_written += len(data)
 
     # -- VideoOutput -------------------------------------------------------------------
