@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from pyffplay.player import VideoState
 
 
+AUDIO_BLOCK_SIZE = 1024
+
+
 class AudioUnavailable(Exception):
     """No PortAudio library, no device, or the device would not open."""
 
@@ -56,8 +59,10 @@ def open_audio(vs: "VideoState", wanted_rate: int, wanted_channels: int) -> "Aud
         info = sd.query_devices(kind="output")
         channels = max(1, min(wanted_channels, int(info["max_output_channels"]) or wanted_channels, 8))
         out = AudioOutput(vs, wanted_rate, channels)
+        # ~21 ms blocks: each callback costs Python time, and the clock comes from the
+        # DAC timestamps, so bigger blocks cost no sync accuracy (ffplay's SDL buffer is 2048).
         out.stream = sd.OutputStream(samplerate=wanted_rate, channels=channels, dtype="float32",
-                                     callback=out.callback)
+                                     blocksize=AUDIO_BLOCK_SIZE, callback=out.callback)
         out.stream.start()
         out.latency = float(out.stream.latency)
         return out
