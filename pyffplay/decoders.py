@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import av
+import numpy as np
 
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
 from pyffplay.packet_queue import PacketQueue
@@ -190,12 +191,19 @@ class AudioConverter:
         self._resampler = None
         self._src = None
 
-    def convert(self, frame: Any) -> list[Any]:
+    def convert(self, frame: Any) -> list[np.ndarray]:
+        """(samples, channels) float32 arrays; several, or none, when resampling buffers."""
+        if (frame.sample_rate == self.rate and frame.format.name in ("fltp", "flt")
+                and frame.layout.nb_channels == self.channels):
+            # The common case (AAC, Opus, Vorbis decode to float): only the interleave is
+            # left, one strided view; the callback's copy into the device buffer does it.
+            planes = frame.to_ndarray()
+            return [planes.T if frame.format.is_planar else planes.reshape(-1, self.channels)]
         src = (frame.format.name, frame.layout.name, frame.sample_rate)
         if src != self._src:
             self._src = src
             self._resampler = av.AudioResampler(format="flt", layout=self.layout, rate=self.rate)
-        return self._resampler.resample(frame)
+        return [out.to_ndarray().reshape(-1, self.channels) for out in self._resampler.resample(frame)]
 
 
 def audio_thread(vs: "VideoState") -> None:
@@ -221,8 +229,7 @@ def audio_thread(vs: "VideoState") -> None:
             continue
         # The resampler may hold back a few samples; later output keeps its own timing.
         offset = 0.0
-        for out in out_frames:
-            samples = out.to_ndarray().reshape(-1, conv.channels)
+        for samples in out_frames:
             af = vs.sampq.peek_writable()
             if af is None:
                 return
