@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.e2e.tmux_term import make_term, term  # noqa: F401 - fixtures for the tmux tests
+
 FPS = 30
 KEYINT = 30           # one keyframe a second: seeks land within 1 s of their target
 
