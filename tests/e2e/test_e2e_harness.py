@@ -7,7 +7,7 @@ import av
 import numpy as np
 
 from tests import media as m
-from tests.conftest import parse_status_lines, list_windows
+from tests.observe import list_windows, parse_status_lines
 
 
 def test_xvfb_is_usable(x_display):

@@ -5,7 +5,7 @@ import random
 import threading
 import time
 
-from tests.conftest import list_windows
+from tests.observe import list_windows
 
 FPS = 30
 FRAME = 1.0 / FPS

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, STATUS_RE, read_trace
+from tests.conftest import REPO
+from tests.observe import STATUS_RE, read_trace
 from tests.media import decode_frame_index
 
 COLS, ROWS = 160, 50
