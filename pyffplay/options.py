@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from pyffplay.errors import UsageError
+from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, parse_size
 
 LOG_LEVELS = {"quiet": -8, "panic": 0, "fatal": 8, "error": 16, "warning": 24,
               "info": 32, "verbose": 40, "debug": 48, "trace": 56}
 AV_LOG_INFO = LOG_LEVELS["info"]
 AV_LOG_WARNING = LOG_LEVELS["warning"]
-DEFAULT_AVIO_MEM = 256 * 1024 * 1024
+DEFAULT_AVIO_MEM = DEFAULT_MAX_MEMORY
 
 
 @dataclass
@@ -83,12 +84,6 @@ def parse_time(text: str) -> float:
     raise ValueError(text)
 
 
-def parse_size(text: str) -> int:
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmMgG]?)(i?B?)?", text.strip())
-    if not m:
-        raise ValueError(text)
-    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
-    return int(float(m.group(1)) * mult)
 
 
 def _int(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:
