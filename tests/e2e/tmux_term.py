@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
-from tests.observe import STATUS_RE, read_trace
+from tests.observe import STATUS_RE, _wait_until, read_trace
 from tests.media import decode_frame_index
 
 COLS, ROWS = 160, 50
@@ -184,14 +184,11 @@ def parse_status(text: str):
 # ---------------------------------------------------------------------------------------
 
 def _poll(pred, timeout: float, what: str, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}")
-        time.sleep(interval)
+    """observe._wait_until, failing the test (AssertionError) when time runs out."""
+    try:
+        return _wait_until(pred, timeout, interval=interval, what=what)
+    except TimeoutError as e:
+        raise AssertionError(str(e)) from None
 
 
 def _proc_stat(pid: int) -> tuple[str, int] | None:
