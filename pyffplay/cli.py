@@ -1,13 +1,27 @@
-"""Entry point: options -> VideoState -> exit code, with one-line errors and no tracebacks."""
+"""The command line: options -> a Player, plus what belongs to a command.
+
+A command owns the process: signal handlers, keys from the terminal, Ctrl-Z, the status
+line and warnings on stderr, one-line errors and the exit code. Playing is the Player's.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
 import sys
+import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 _T_START = time.monotonic()  # as early as the import allows: "start" in the trace
+
+if TYPE_CHECKING:
+    from pyffplay.options import Options
+    from pyffplay.player import Player
+
+AV_LOG_WARNING = 24
+# The main thread wakes this often while waiting, so signal handlers run promptly.
+WAIT_SLICE = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,102 +45,161 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(code)
 
 
-def _play(opts) -> int:
+def _local_path_error(name: str) -> str | None:
+    """A missing file or a directory, said before any window or terminal mode."""
+    if name in ("-",) or ":" in name.split("/")[0]:
+        return None  # stdin, pipe:N, fd:N, file:..., URLs: the input code says
+    if os.path.isdir(name):
+        return f"{name}: Is a directory"
+    if not os.path.exists(name):
+        return f"{name}: No such file or directory"
+    return None
+
+
+def _play(opts: "Options") -> int:
     from pyffplay.errors import PlayerError
-    from pyffplay.trace import Trace
+    from pyffplay.player import Player
 
     for w in opts.warnings:
         print(f"pyffplay: warning: {w}", file=sys.stderr)
-    if opts.input not in ("-", "pipe:", "fd:") and os.path.isdir(opts.input):
-        print(f"pyffplay: {opts.input}: Is a directory", file=sys.stderr)
+    assert opts.input is not None
+    problem = _local_path_error(opts.input)
+    if problem:
+        print(f"pyffplay: {problem}", file=sys.stderr)
         return 1
-    if opts.input not in ("-", "pipe:", "fd:") and not os.path.exists(opts.input):
-        print(f"pyffplay: {opts.input}: No such file or directory", file=sys.stderr)
-        return 1
+    messages = Messages(opts)
+    player = Player._for_command_line(opts, messages.on_event,
+                                      messages.status if opts.status_enabled else None, _T_START)
+    messages.player = player
+    console = Console(player)
     try:
-        trace = Trace(opts.trace_file)
-    except OSError as e:
-        print(f"pyffplay: {opts.trace_file}: {e.strerror}", file=sys.stderr)
-        return 1
-    trace.event("start", t=_T_START)
-    from pyffplay.player import VideoState
-    from pyffplay.video_output.select import make_output
-
-    def early_warning(message: str) -> None:
-        print(f"pyffplay: warning: {message}", file=sys.stderr)
-
-    try:
-        output = make_output(opts, opts.window_title or opts.input, early_warning)
+        player.play()
     except PlayerError as e:
         print(f"pyffplay: {e}", file=sys.stderr)
         return 1
-    except Exception as e:  # SDL could not start, and the like
-        print(f"pyffplay: cannot start video output: {e}", file=sys.stderr)
-        return 1
-    vs = VideoState(opts, output, trace)
-    console = Console(vs)
+    console.start()
     try:
-        console.start()
-        code = vs.run()
-    except KeyboardInterrupt:
-        vs.request_quit("signal")
-        vs.do_exit()
-        code = 0
+        while player.wait(WAIT_SLICE) is None:
+            pass
     finally:
         console.stop()
-        output.close()  # idempotent; gives the terminal back even after an exception
-    if vs.error:
-        sys.stderr.write(f"pyffplay: {vs.error}\n")
-    return code
+        player.close()
+        messages.finish()
+    if player.error:
+        sys.stderr.write(f"pyffplay: {player.error}\n")
+    return 1 if player.error else 0
+
+
+class Messages:
+    """The status line and warnings: on the terminal output's bottom row, else on stderr."""
+
+    def __init__(self, opts: "Options") -> None:
+        self.opts = opts
+        self.player: Player | None = None
+        self.deferred: list[str] = []  # said on the status row, repeated after exit
+        self._status_shown = False
+        self._lock = threading.Lock()
+
+    def _status_row(self) -> Any:
+        out = self.player.video_output if self.player is not None else None
+        return out if out is not None and out.has_status_row else None
+
+    def status(self, line: str) -> None:
+        row = self._status_row()
+        if row is not None:
+            row.show_status(line)
+            return
+        with self._lock:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            self._status_shown = True
+
+    def on_event(self, name: str, data: dict[str, Any]) -> None:
+        if name != "warning" or self.opts.loglevel < AV_LOG_WARNING:
+            return
+        line = f"pyffplay: warning: {data['message']}"
+        row = self._status_row()
+        if row is not None:
+            self.deferred.append(line)
+            row.show_status(line)
+            return
+        with self._lock:
+            sys.stderr.write(("\n" if self._status_shown else "") + line + "\n")
+            sys.stderr.flush()
+            self._status_shown = False
+
+    def finish(self) -> None:
+        if self._status_shown:
+            sys.stderr.write("\n")
+        for line in self.deferred:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 class Console:
     """The terminal around the player: keys from /dev/tty, signals, Ctrl-Z and fg."""
 
-    def __init__(self, vs) -> None:
-        self.vs = vs
-        self.keys = None
+    def __init__(self, player: "Player") -> None:
+        self.player = player
+        self.keys: Any = None
         self._paused_by_stop = False
 
     def start(self) -> None:
-        vs = self.vs
-        signal.signal(signal.SIGINT, self._on_quit)
-        signal.signal(signal.SIGTERM, self._on_quit)
+        from pyffplay.commands import Quit
+
+        player = self.player
+        quit_cmd = Quit("signal")
+        signal.signal(signal.SIGINT, lambda signum, frame: player.send(quit_cmd))
+        signal.signal(signal.SIGTERM, lambda signum, frame: player.send(quit_cmd))
         # Keys from the controlling terminal, as mpv: only when our output goes to it
         # (so that `pyffplay x | less` leaves the keys to less).
         if os.isatty(1) or os.isatty(2):
             from pyffplay.term_keys import TtyKeyReader
 
-            reader = TtyKeyReader(vs.commands.append, vs.opts.seek_interval)
+            reader = TtyKeyReader(player.send, player._opts.seek_interval)
             if reader.start():
                 self.keys = reader
-        if hasattr(vs.output, "notice_resize"):
-            from pyffplay.video_output.terminal import install_resize_handler
-
-            install_resize_handler(vs.output, vs.commands.append)
-        if self.keys is not None or hasattr(vs.output, "enter"):
+        if self._terminal_output() or self._may_use_terminal():
+            signal.signal(signal.SIGWINCH, self._on_resize)
+        if self.keys is not None or self._may_use_terminal():
             signal.signal(signal.SIGTSTP, self._on_stop)
             signal.signal(signal.SIGCONT, self._on_continue)
+
+    def _may_use_terminal(self) -> bool:
+        """The output is made on the player's thread: expect the terminal when it may be."""
+        opts = self.player._opts
+        return os.isatty(1) and not opts.display_disable and opts.vo in (None, "terminal")
+
+    def _terminal_output(self) -> Any:
+        out = self.player.video_output
+        return out if out is not None and out.uses_terminal else None
 
     def stop(self) -> None:
         if self.keys is not None:
             self.keys.stop()
             self.keys = None
 
-    def _on_quit(self, signum: int, frame: object) -> None:
-        self.vs.commands.append(("quit", "signal"))
+    def _on_resize(self, signum: int, frame: object) -> None:
+        from pyffplay.commands import Refresh
+
+        out = self.player.video_output
+        if out is not None:
+            out.notice_resize()
+            self.player.send(Refresh())
 
     def _on_stop(self, signum: int, frame: object) -> None:
         """Ctrl-Z: pause, give the terminal back, then really stop."""
-        vs = self.vs
-        if not vs.paused and vs.is_open:
-            vs.toggle_pause()
+        from pyffplay.commands import SetPause
+
+        player = self.player
+        if not player.paused and player.position is not None:
+            player.send(SetPause(True))
             self._paused_by_stop = True
         if self.keys is not None:
             self.keys.suspend()
-        leave = getattr(vs.output, "leave", None)
-        if leave is not None:
-            leave()
+        out = self._terminal_output()
+        if out is not None:
+            out.suspend()
         os.kill(os.getpid(), signal.SIGSTOP)
         # Continued: take the terminal back here, before the interrupted code goes on
         # (SIGCONT's own handler may run later than that).
@@ -134,15 +207,14 @@ class Console:
 
     def _on_continue(self, signum: int, frame: object) -> None:
         """fg: take the terminal again, redraw, play on (once, whoever calls first)."""
-        vs = self.vs
-        out = vs.output
-        if hasattr(out, "enter") and not out.active:
-            if not out.in_foreground():
-                return  # `bg`: stay off the terminal until `fg`
-            out.enter()
+        from pyffplay.commands import Refresh, SetPause
+
+        out = self._terminal_output()
+        if out is not None and not out.resume():
+            return  # `bg`: stay off the terminal until `fg`
         if self.keys is not None:
             self.keys.resume()
         if self._paused_by_stop:
             self._paused_by_stop = False
-            vs.commands.append(("pause",))
-        vs.commands.append(("refresh",))
+            self.player.send(SetPause(False))
+        self.player.send(Refresh())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import av
 import numpy as np
@@ -19,7 +19,12 @@ from pyffplay.packet_queue import PacketQueue
 from pyffplay.video_output import displayed_size
 
 if TYPE_CHECKING:
-    from pyffplay.player import VideoState
+    from pyffplay.control import PlaybackControl
+    from pyffplay.frame_queue import FrameQueue
+    from pyffplay.pipeline import StreamPipeline
+    from pyffplay.refresh import VideoRefresh
+    from pyffplay.sync import Clocks
+    from pyffplay.trace import Trace
 
 # Pixel formats the SDL output uploads as they are; everything else is converted by
 # swscale (in C, GIL released) on the decoder thread.
@@ -51,13 +56,6 @@ class Decoder:
         self.queue.start()
         self.thread = threading.Thread(target=run, name=name, daemon=True)
         self.thread.start()
-
-    def abort(self, fq: Any) -> None:
-        self.queue.abort()
-        fq.signal()
-        if self.thread is not None:
-            self.thread.join(timeout=1.0)
-        self.queue.flush()
 
     def decode_frame(self) -> tuple[int, Any]:
         """Return (1, frame), (0, None) at end of stream, or (-1, None) on abort."""
@@ -127,36 +125,48 @@ class Decoder:
 _END = object()  # marks the end of a drained stream in Decoder.pending
 
 
-def video_thread(vs: "VideoState") -> None:
+def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Clocks",
+                 control: "PlaybackControl", trace: "Trace", autorotate: bool,
+                 on_shape: Callable[[int, int, tuple[int, int]], None]) -> None:
     """Decode pictures, drop the ones already late (early drop) and queue the rest."""
-    d = vs.viddec
-    st = vs.video_st
+    d = video.decoder
+    st = video.st
+    assert d is not None
     tb = float(st.time_base)
     rate = st.guessed_rate or st.average_rate
     frame_duration = 1.0 / float(rate) if rate else 0.0
     sar = st.sample_aspect_ratio or getattr(st.codec_context, "sample_aspect_ratio", None)
     sar_pair = (sar.numerator, sar.denominator) if sar else (0, 1)
+    last_shape: tuple[int, int, tuple[int, int]] | None = None
     for frame in d.frames():
         dpts = frame.pts * tb if frame.pts is not None else math.nan
-        if vs.framedrop_active() and frame.pts is not None and not (vs.step or vs.paused):
-            diff = dpts - vs.get_master_clock()
+        if refresh.framedrop_active() and frame.pts is not None and not (control.step or control.paused):
+            diff = dpts - clocks.get_master_clock()
             if (not math.isnan(diff) and abs(diff) < AV_NOSYNC_THRESHOLD
-                    and diff - vs.frame_last_filter_delay < 0
-                    and d.pkt_serial == vs.vidclk.serial and vs.videoq.nb_packets):
-                vs.frame_drops_early += 1
-                vs.trace.event("drop", pts=dpts, serial=d.pkt_serial, kind="early")
+                    and diff - refresh.frame_last_filter_delay < 0
+                    and d.pkt_serial == clocks.vidclk.serial and video.pktq.nb_packets):
+                refresh.frame_drops_early += 1
+                trace.event("drop", pts=dpts, serial=d.pkt_serial, kind="early")
                 continue
         if frame.format.name not in DIRECT_PIX_FMTS:
             frame = frame.reformat(format="yuv420p")
-        if not queue_picture(vs, frame, dpts, frame_duration, frame.opaque, d.pkt_serial, sar_pair):
+        vp = queue_picture(video.frameq, frame, dpts, frame_duration, d.pkt_serial, sar_pair, autorotate)
+        if vp is None:
             return
+        # As ffplay: the window's default size follows the pictures (rotated ones included).
+        shape = displayed_size(vp)[:3]
+        if shape != last_shape:
+            last_shape = shape
+            on_shape(*shape)
+        video.frameq.push()
 
 
-def queue_picture(vs: "VideoState", frame: Any, pts: float, duration: float, pos: Any,
-                  serial: int, sar: tuple[int, int]) -> bool:
-    vp = vs.pictq.peek_writable()
+def queue_picture(pictq: "FrameQueue", frame: Any, pts: float, duration: float, serial: int,
+                  sar: tuple[int, int], autorotate: bool) -> Any:
+    """Fill the next writable slot of pictq (the caller pushes it); None on abort."""
+    vp = pictq.peek_writable()
     if vp is None:
-        return False
+        return None
     vp.sar = sar
     vp.uploaded = False
     vp.width = frame.width
@@ -164,17 +174,11 @@ def queue_picture(vs: "VideoState", frame: Any, pts: float, duration: float, pos
     vp.format = frame.format.name
     vp.pts = pts
     vp.duration = duration
-    vp.pos = pos if isinstance(pos, int) else -1
+    vp.pos = frame.opaque if isinstance(frame.opaque, int) else -1
     vp.serial = serial
-    vp.rotation = frame.rotation if vs.opts.autorotate else 0
+    vp.rotation = frame.rotation if autorotate else 0
     vp.frame = frame
-    # As ffplay: the window's default size follows the pictures (rotated ones included).
-    shape = displayed_size(vp)[:3]
-    if shape != vs.last_picture_shape:
-        vs.last_picture_shape = shape
-        vs.output.set_default_window_size(*shape)
-    vs.pictq.push()
-    return True
+    return vp
 
 
 class AudioConverter:
@@ -206,10 +210,13 @@ class AudioConverter:
         return [out.to_ndarray().reshape(-1, self.channels) for out in self._resampler.resample(frame)]
 
 
-def audio_thread(vs: "VideoState") -> None:
-    d = vs.auddec
-    tb = float(vs.audio_st.time_base)
-    conv = AudioConverter(vs.audio_tgt_rate, vs.audio_tgt_channels)
+def audio_thread(audio: "StreamPipeline", rate: int, channels: int) -> None:
+    """Decode, convert to the device's float32 layout and rate, and queue into sampq."""
+    d = audio.decoder
+    assert d is not None
+    sampq = audio.frameq
+    tb = float(audio.st.time_base)
+    conv = AudioConverter(rate, channels)
     last_serial = -1
     next_pts = math.nan
     for frame in d.frames():
@@ -230,7 +237,7 @@ def audio_thread(vs: "VideoState") -> None:
         # The resampler may hold back a few samples; later output keeps its own timing.
         offset = 0.0
         for samples in out_frames:
-            af = vs.sampq.peek_writable()
+            af = sampq.peek_writable()
             if af is None:
                 return
             af.frame = samples
@@ -238,20 +245,22 @@ def audio_thread(vs: "VideoState") -> None:
             af.duration = samples.shape[0] / conv.rate
             af.serial = d.pkt_serial
             af.pos = frame.opaque if isinstance(frame.opaque, int) else -1
-            vs.sampq.push()
+            sampq.push()
             offset += af.duration
-            if vs.audioq.serial != d.pkt_serial:
+            if audio.pktq.serial != d.pkt_serial:
                 break
         next_pts = (pts + frame.samples / src_rate) if not math.isnan(pts) else math.nan
 
 
-def subtitle_thread(vs: "VideoState") -> None:
+def subtitle_thread(subtitle: "StreamPipeline") -> None:
     """Queue bitmap subtitles (ffplay renders only those) with their display times."""
-    d = vs.subdec
+    d = subtitle.decoder
+    assert d is not None
+    subpq = subtitle.frameq
     for subs in d.frames():
         if subs.format != 0:
             continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
-        sp = vs.subpq.peek_writable()
+        sp = subpq.peek_writable()
         if sp is None:
             return
         sp.pts = subs.pts / 1_000_000 if subs.pts is not None else 0.0
@@ -260,4 +269,4 @@ def subtitle_thread(vs: "VideoState") -> None:
         sp.width = d.avctx.width
         sp.height = d.avctx.height
         sp.uploaded = False
-        vs.subpq.push()
+        subpq.push()

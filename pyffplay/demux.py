@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
+from pyffplay.clock import AV_TIME_BASE
 from pyffplay.errors import InputError, PlayerError
-from pyffplay.memory_avio import open_input
-from pyffplay.packet_queue import MAX_QUEUE_SIZE, stream_has_enough_packets
+from pyffplay.sources import open_source
+from pyffplay.packet_queue import MAX_QUEUE_SIZE
 
 if TYPE_CHECKING:
-    from pyffplay.player import VideoState
+    from pyffplay.core import VideoState
 
-AV_TIME_BASE = 1_000_000
 # FFmpeg reads the custom AVIO in chunks of this size.
 AVIO_BUFFER_SIZE = 64 * 1024
 # Demux errors in a row after which the input is treated as ended.
@@ -29,7 +29,8 @@ def open_container(vs: "VideoState") -> Any:
     opts = vs.opts
     # pipe_seek_end=False: FFmpeg asks a pipe for its size (SEEK_END); answering would
     # mean reading a live pipe to its end before playing anything.
-    avio = open_input(opts.input, max_memory=opts.avio_mem, spill=opts.avio_spill, pipe_seek_end=False)
+    avio = open_source(vs.source, opts.input or "", max_memory=opts.avio_mem, spill=opts.avio_spill,
+                       pipe_seek_end=False)
     vs.avio = avio
     name = opts.input
     try:
@@ -72,7 +73,7 @@ def read_thread(vs: "VideoState") -> None:
 def _read_loop(vs: "VideoState") -> None:
     opts = vs.opts
     ic = open_container(vs)
-    vs.ic = ic
+    vs.ic = ic  # before the streams open: -vn / audio failure messages look at it
     if vs.abort_request:
         return
     if opts.start_time is not None:
@@ -95,27 +96,27 @@ def _read_loop(vs: "VideoState") -> None:
         vs.stream_component_open(video)
     if subtitle is not None:
         vs.stream_component_open(subtitle)
-    if vs.video_st is None and vs.audio_st is None:
-        raise InputError(f"Failed to open file '{opts.input}'")
+    if not vs.video.is_open and not vs.audio.is_open:
+        raise InputError(_nothing_to_play(vs, video, audio))
     if opts.infinite_buffer < 0 and _is_realtime(ic):
-        opts.infinite_buffer = 1
+        vs.infinite_buffer = True
     vs.opened(ic)
 
-    streams = [s for s in (vs.audio_st, vs.video_st, vs.subtitle_st) if s is not None]
-    queue_of = {s.index: q for s, q in ((vs.audio_st, vs.audioq), (vs.video_st, vs.videoq),
-                                         (vs.subtitle_st, vs.subtitleq)) if s is not None}
+    open_pipelines = [p for p in vs.pipelines if p.is_open]
+    streams = [p.st for p in open_pipelines]
+    queue_of = {p.st.index: p.pktq for p in open_pipelines}
     packets = ic.demux(streams)
     errors = 0
     while not vs.abort_request:
-        if vs.seek_req:
+        if vs.control.seek_req:
             _do_seek(vs, ic)
             packets = ic.demux(streams)
         if _queues_full(vs):
             vs.wait_for_read_request(10)
             continue
         if _playback_ended(vs):
-            if opts.loop != 1 and (not opts.loop or _dec_loop(vs)):
-                vs.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
+            if vs.loop_left != 1 and (not vs.loop_left or _dec_loop(vs)):
+                vs.control.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
             elif opts.autoexit:
                 vs.request_quit("eof")
                 return
@@ -142,37 +143,50 @@ def _read_loop(vs: "VideoState") -> None:
             q.put(packet)
 
 
+def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
+    """Say why no stream could be played, naming the reason, not "failed to open"."""
+    opts = vs.opts
+    reasons = []
+    if vs.audio_failure:
+        reasons.append(vs.audio_failure)
+    elif audio is None:
+        reasons.append("audio disabled (-an)" if opts.audio_disable else "no audio stream")
+    if video is None:
+        if opts.display_disable:
+            reasons.append("video disabled (-nodisp)")
+        elif opts.video_disable:
+            reasons.append("video disabled (-vn)")
+        else:
+            reasons.append("no video stream")
+    return f"{opts.input}: nothing to play: " + " and ".join(reasons)
+
+
 def _dec_loop(vs: "VideoState") -> bool:
-    vs.opts.loop -= 1
-    return vs.opts.loop != 0
+    vs.loop_left -= 1
+    return vs.loop_left != 0
 
 
 def _signal_eof(vs: "VideoState") -> None:
     if vs.eof:
         return
-    for st, q in ((vs.video_st, vs.videoq), (vs.audio_st, vs.audioq), (vs.subtitle_st, vs.subtitleq)):
-        if st is not None:
-            q.put_nullpacket()
+    for p in vs.pipelines:
+        if p.is_open:
+            p.pktq.put_nullpacket()
     vs.eof = True
 
 
 def _queues_full(vs: "VideoState") -> bool:
-    if vs.opts.infinite_buffer >= 1:
+    if vs.infinite_buffer:
         return False
-    if vs.audioq.size + vs.videoq.size + vs.subtitleq.size > MAX_QUEUE_SIZE:
+    if sum(p.pktq.size for p in vs.pipelines) > MAX_QUEUE_SIZE:
         return True
-    return all(
-        st is None or stream_has_enough_packets(q, float(st.time_base),
-                                                bool(st.disposition & av.stream.Disposition.attached_pic))
-        for st, q in ((vs.audio_st, vs.audioq), (vs.video_st, vs.videoq), (vs.subtitle_st, vs.subtitleq)))
+    return all(p.has_enough_packets() for p in vs.pipelines)
 
 
 def _playback_ended(vs: "VideoState") -> bool:
-    if vs.paused:
+    if vs.control.paused:
         return False
-    audio_done = vs.audio_st is None or (vs.auddec.finished == vs.audioq.serial and vs.sampq.nb_remaining() == 0)
-    video_done = vs.video_st is None or (vs.viddec.finished == vs.videoq.serial and vs.pictq.nb_remaining() == 0)
-    return audio_done and video_done
+    return vs.audio.finished() and vs.video.finished()
 
 
 def _in_play_range(vs: "VideoState", packet: Any) -> bool:
@@ -188,22 +202,23 @@ def _in_play_range(vs: "VideoState", packet: Any) -> bool:
 
 
 def _do_seek(vs: "VideoState", ic: Any) -> None:
-    target = vs.seek_pos
+    control = vs.control
+    target = control.seek_pos
     try:
         with vs.codec_locks():
             ic.seek(target, backward=True)
     except (av.error.FFmpegError, OSError, ValueError):
         vs.warn(f"{vs.opts.input}: error while seeking")
     else:
-        for st, q in ((vs.audio_st, vs.audioq), (vs.subtitle_st, vs.subtitleq), (vs.video_st, vs.videoq)):
-            if st is not None:
-                q.flush()
-        vs.extclk.set(target / AV_TIME_BASE, 0)
+        for p in vs.pipelines:
+            if p.is_open:
+                p.pktq.flush()
+        vs.clocks.extclk.set(target / AV_TIME_BASE, 0)
         vs.seek_done(target / AV_TIME_BASE)
-    vs.seek_req = False
+    control.seek_req = False
     vs.eof = False
-    if vs.paused:
-        vs.step_to_next_frame()
+    if control.paused:
+        control.step_to_next_frame()
 
 
 def _is_realtime(ic: Any) -> bool:

@@ -5,8 +5,8 @@ class PlayerError(Exception):
     """A problem the user can act on; main() prints ``pyffplay: <message>`` and exits 1."""
 
 
-class UsageError(PlayerError):
-    """A bad command line: unknown option, missing or malformed value."""
+class UsageError(PlayerError, ValueError):
+    """A bad command line (or API keyword): unknown option, missing or malformed value."""
 
 
 class InputError(PlayerError):

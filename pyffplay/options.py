@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from pyffplay.errors import UsageError
 from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, parse_size
@@ -17,8 +17,10 @@ AV_LOG_WARNING = LOG_LEVELS["warning"]
 DEFAULT_AVIO_MEM = DEFAULT_MAX_MEMORY
 
 
-@dataclass
+@dataclass(frozen=True)
 class Options:
+    """The command line, parsed. Frozen: what changes while playing lives in the player."""
+
     input: str | None = None
     audio_disable: bool = False
     video_disable: bool = False
@@ -51,10 +53,11 @@ class Options:
     trace_file: str | None = None
     avio_mem: int = DEFAULT_AVIO_MEM
     avio_spill: bool = True
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     show_help: bool = False
     untimed: bool = False
     vo: str | None = None  # None: chosen from the environment
+    ao: str | None = None  # None: sounddevice, else null when no device opens
     term_colors: str = "auto"
 
     @property
@@ -151,6 +154,8 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "avio_spill": ("avio_spill", _bool01, "past -avio_mem, spill a pipe to a temporary file (1) or fail (0)"),
     "vo": ("vo", _choice("sdl", "terminal", "null"),
            "video output: sdl, terminal or null (default: sdl with a display, else terminal)"),
+    "ao": ("ao", _choice("sounddevice", "null"),
+           "audio output: sounddevice or null (default: sounddevice, null when no device opens)"),
     "term_colors": ("term_colors", _choice("auto", "truecolor", "256"),
                     "terminal colours: truecolor, 256, or auto (from COLORTERM/TERM)"),
 }
@@ -191,11 +196,6 @@ p, SPC              pause
 m                   toggle mute
 9, 0                decrease and increase volume respectively
 /, *                decrease and increase volume respectively
-a                   cycle audio channel in the current program
-v                   cycle video channel
-t                   cycle subtitle channel in the current program
-c                   cycle program
-w                   cycle video filters or show modes
 s                   activate frame-step mode
 left/right          seek backward/forward 10 seconds or to custom interval if -seek_interval is set
 down/up             seek backward/forward 1 minute
@@ -219,22 +219,22 @@ def help_text() -> str:
 
 def parse_args(argv: list[str]) -> Options:
     """Parse ffplay-style arguments; raise UsageError with a one-line message."""
-    opts = Options()
+    values: dict[str, Any] = {}
     i = 0
     while i < len(argv):
         arg = argv[i]
         i += 1
         if arg in ("-h", "-help", "--help", "-?"):
-            opts.show_help = True
+            values["show_help"] = True
             continue
         if arg == "-" or not arg.startswith("-") or len(arg) == 1:
-            _set_input(opts, arg)
+            _set_input(values, arg)
             continue
         name = arg.lstrip("-") if arg.startswith("--") else arg[1:]
         if name == "i":
             if i >= len(argv):
                 raise UsageError("Missing argument for option 'i'")
-            _set_input(opts, argv[i])
+            _set_input(values, argv[i])
             i += 1
         elif name in VALUE_OPTIONS:
             attr, conv, _ = VALUE_OPTIONS[name]
@@ -243,37 +243,64 @@ def parse_args(argv: list[str]) -> Options:
             value = argv[i]
             i += 1
             try:
-                setattr(opts, attr, conv(value))
+                values[attr] = conv(value)
             except ValueError:
                 raise UsageError(f"Invalid value '{value}' for option '{name}'") from None
         elif name in FLAG_OPTIONS:
-            attr, value, _ = FLAG_OPTIONS[name]
-            setattr(opts, attr, value)
+            attr, given, _ = FLAG_OPTIONS[name]
+            values[attr] = given
         elif name.startswith("no") and name[2:] in FLAG_OPTIONS:
-            attr, value, _ = FLAG_OPTIONS[name[2:]]
-            setattr(opts, attr, _NEGATED.get(name[2:], not value))
+            attr, given, _ = FLAG_OPTIONS[name[2:]]
+            values[attr] = _NEGATED.get(name[2:], not given)
         else:
             raise UsageError(f"Unrecognized option '{name}'")
-    if opts.volume < 0:
-        opts.warnings.append(f"-volume={opts.volume} < 0, setting to 0")
-        opts.volume = 0
-    elif opts.volume > 100:
-        opts.warnings.append(f"-volume={opts.volume} > 100, setting to 100")
-        opts.volume = 100
-    if opts.seek_interval == 0:
-        opts.seek_interval = 10.0
-    if opts.display_disable:
-        opts.video_disable = True
-    if opts.untimed:
+    return _finish(values)
+
+
+def _finish(values: dict[str, Any]) -> Options:
+    """ffplay's checks and implications after parsing, then the frozen Options."""
+    warnings: list[str] = []
+    volume = values.get("volume", 100)
+    if volume < 0:
+        warnings.append(f"-volume={volume} < 0, setting to 0")
+        values["volume"] = 0
+    elif volume > 100:
+        warnings.append(f"-volume={volume} > 100, setting to 100")
+        values["volume"] = 100
+    if values.get("seek_interval") == 0:
+        values["seek_interval"] = 10.0
+    if values.get("display_disable"):
+        values["video_disable"] = True
+    if values.get("untimed"):
         # Nothing to sync with: every frame goes out as it comes, none is dropped.
-        opts.audio_disable = True
-        opts.framedrop = 0
-    if opts.input is None and not opts.show_help:
+        values["audio_disable"] = True
+        values["framedrop"] = 0
+    if values.get("input") is None and not values.get("show_help"):
         raise UsageError("No input file given (see -h)")
-    return opts
+    return Options(**values, warnings=tuple(warnings))
 
 
-def _set_input(opts: Options, value: str) -> None:
-    if opts.input is not None:
-        raise UsageError(f"Argument '{value}' provided as input filename, but '{opts.input}' was already specified.")
-    opts.input = value
+def options_from_keywords(input_name: str, keywords: dict[str, Any]) -> Options:
+    """The API's keywords (``an=True``, ``ss=30``, ``vo="null"``) through the command line's
+    own parser, so both accept and reject the same things with the same message."""
+    argv: list[str] = []
+    for key, value in keywords.items():
+        if key in FLAG_OPTIONS:
+            argv.append(f"-{key}" if value else f"-no{key}")
+        elif key in VALUE_OPTIONS:
+            if isinstance(value, bool):
+                value = int(value)
+            argv += [f"-{key}", str(value)]
+        elif key.startswith("no") and key[2:] in FLAG_OPTIONS:
+            argv.append(f"-{key}" if value else f"-{key[2:]}")
+        else:
+            raise UsageError(f"Unrecognized option '{key}'")
+    return parse_args(argv + ["-i", input_name])
+
+
+def _set_input(values: dict[str, Any], value: str) -> None:
+    if values.get("input") is not None:
+        raise UsageError(f"Argument '{value}' provided as input filename, but '{values['input']}' was already "
+                         "specified.")
+    values["input"] = value
+

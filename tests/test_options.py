@@ -49,7 +49,7 @@ def test_defaults_are_ffplays():
                  "exit_on_keydown", "exit_on_mousedown", "show_help"):
         assert getattr(o, flag) is False, flag
     assert o.format is None and o.window_title is None and o.trace_file is None
-    assert o.warnings == []
+    assert o.warnings == ()
     assert o.status_enabled
 
 
@@ -57,6 +57,7 @@ def test_defaults_are_ffplays():
 
 # name -> (argument, expected attribute value)
 VALUE_SAMPLES = {
+    "ao": ("null", "null"),
     "x": ("640", 640),
     "y": ("360", 360),
     "ss": ("1:30", 90.0),
@@ -230,14 +231,14 @@ def test_parse_size_rejects_garbage(text):
 def test_volume_is_clipped_with_a_warning(value, clipped, warning):
     o = parse("-volume", value)
     assert o.volume == clipped
-    assert o.warnings == [warning]
+    assert o.warnings == (warning,)
 
 
 @pytest.mark.parametrize("value", ["0", "100", "50"])
 def test_volume_in_range_is_kept_silently(value):
     o = parse("-volume", value)
     assert o.volume == int(value)
-    assert o.warnings == []
+    assert o.warnings == ()
 
 
 def test_seek_interval_zero_means_ten():
@@ -355,11 +356,6 @@ def test_help_text_lists_the_keys():
         "m                   toggle mute",
         "9, 0                decrease and increase volume respectively",
         "/, *                decrease and increase volume respectively",
-        "a                   cycle audio channel in the current program",
-        "v                   cycle video channel",
-        "t                   cycle subtitle channel in the current program",
-        "c                   cycle program",
-        "w                   cycle video filters or show modes",
         "s                   activate frame-step mode",
         "left/right          seek backward/forward 10 seconds or to custom interval if -seek_interval is set",
         "down/up             seek backward/forward 1 minute",

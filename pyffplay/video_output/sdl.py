@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Callable
 import sdl2
 from sdl2 import surface as _surface
 
-from pyffplay.keys import QUIT, MouseState, sdl_key_table
-from pyffplay.video_output import calculate_display_rect, displayed_size
+from pyffplay.commands import QUIT, Command, Refresh
+from pyffplay.keys import MouseState, sdl_key_table
+from pyffplay.video_output import VideoOutput, calculate_display_rect, displayed_size
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
@@ -51,7 +52,7 @@ def _yuv_mode(frame: Any) -> int:
     return _surface.SDL_YUV_CONVERSION_AUTOMATIC
 
 
-class SDLOutput:
+class SDLOutput(VideoOutput):
     def __init__(self, opts: "Options", title: str) -> None:
         self.opts = opts
         self.title = title
@@ -162,14 +163,14 @@ class SDLOutput:
                                                   sdl2.SDL_TEXTUREACCESS_STREAMING, frame.width, frame.height)
             if not self.texture:
                 return False
-            self.texture_addr = ctypes.cast(self.texture, ctypes.c_void_p).value
+            self.texture_addr = ctypes.cast(self.texture, ctypes.c_void_p).value or 0
             self.texture_key = key
         y, u, v = frame.planes
         return _update_yuv(self.texture_addr, None, y.buffer_ptr, y.line_size,
                            u.buffer_ptr, u.line_size, v.buffer_ptr, v.line_size) == 0
 
     # -- events --------------------------------------------------------------------------
-    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None:
+    def poll_events(self, emit: Callable[[Command], None]) -> None:
         ev = self._event
         now = time.monotonic()
         if not self.cursor_hidden and now - self.cursor_last_shown > CURSOR_HIDE_DELAY:
@@ -202,9 +203,9 @@ class SDLOutput:
                 we = ev.window.event
                 if we == sdl2.SDL_WINDOWEVENT_SIZE_CHANGED:
                     self.width, self.height = ev.window.data1, ev.window.data2
-                    emit(("refresh",))
+                    emit(Refresh())
                 elif we == sdl2.SDL_WINDOWEVENT_EXPOSED:
-                    emit(("refresh",))
+                    emit(Refresh())
             elif t == sdl2.SDL_QUIT:
                 emit(QUIT)
 
@@ -224,4 +225,4 @@ class SDLOutput:
         if self.window:
             sdl2.SDL_DestroyWindow(self.window)
             self.window = None
-        sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)
+            sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)  # once: SDL counts the inits

@@ -1,0 +1,125 @@
+"""Playback control: pause, frame step, volume, and seek requests (relative, chapter, fraction).
+
+ffplay's stream_seek, stream_toggle_pause, toggle_pause, step_to_next_frame, seek_chapter
+and the seek arithmetic of its event loop. A seek is only a request here; the read thread
+carries it out (demux.py) and the decoders drop what is older than the new serial.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from pyffplay.clock import AV_TIME_BASE, startup_volume, update_volume
+from pyffplay.sync import Clocks
+
+
+
+@dataclass
+class InputInfo:
+    """What seeking needs to know of the opened input (AV_TIME_BASE units)."""
+
+    start_time: int = 0
+    duration: int = 0  # 0 when unknown
+    chapter_starts: tuple[float, ...] = ()  # seconds
+
+
+class PlaybackControl:
+    def __init__(self, clocks: Clocks, volume: int, wake_reader: Callable[[], None],
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self.clocks = clocks
+        self.wake_reader = wake_reader
+        self.now = now
+        self.paused = False
+        self.step = False
+        self.muted = False
+        self.audio_volume = startup_volume(volume)  # 0..SDL_MIX_MAXVOLUME
+        self.seek_req = False
+        self.seek_pos = 0
+        self.seek_rel = 0
+        self.seek_request_time = 0.0
+        self.info = InputInfo()
+        # Called on resume with the time the clock was paused: the refresh loop moves its
+        # frame timer on by that much (ffplay's frame_timer += ... in stream_toggle_pause).
+        self.on_resume: Callable[[float], None] = lambda paused_for: None
+
+    # -- pause and step ---------------------------------------------------------------
+    def stream_toggle_pause(self) -> None:
+        clocks = self.clocks
+        if self.paused:
+            self.on_resume(self.now() - clocks.vidclk.last_updated)
+            # A file cannot pause reading (ENOSYS in ffplay): the clock resumes from its
+            # frozen pts, so it is re-set while still flagged paused.
+            clocks.vidclk.set(clocks.vidclk.get(), clocks.vidclk.serial)
+        clocks.extclk.set(clocks.extclk.get(), clocks.extclk.serial)
+        self.paused = not self.paused
+        clocks.set_paused(self.paused)
+
+    def toggle_pause(self) -> None:
+        self.stream_toggle_pause()
+        self.step = False
+
+    def step_to_next_frame(self) -> None:
+        if self.paused:
+            self.stream_toggle_pause()
+        self.step = True
+
+    # -- volume -----------------------------------------------------------------------
+    def change_volume(self, sign: int) -> None:
+        self.audio_volume = update_volume(self.audio_volume, sign)
+
+    def set_volume_percent(self, percent: float) -> None:
+        self.audio_volume = startup_volume(int(round(min(max(percent, 0.0), 100.0))))
+
+    # -- seeking ----------------------------------------------------------------------
+    def stream_seek(self, pos: int, rel: int) -> None:
+        if not self.seek_req:
+            self.seek_pos = pos
+            self.seek_rel = rel
+            self.seek_request_time = self.now()
+            self.seek_req = True
+            self.wake_reader()
+
+    def seek_relative(self, incr: float) -> None:
+        pos = self.clocks.get_master_clock()
+        if math.isnan(pos):
+            pos = self.seek_pos / AV_TIME_BASE
+        pos += incr
+        start = self.info.start_time / AV_TIME_BASE
+        if pos < start:
+            pos = start
+        self.stream_seek(int(pos * AV_TIME_BASE), int(incr * AV_TIME_BASE))
+
+    def seek_to(self, seconds: float) -> None:
+        """An absolute position on the input's timeline (the API's seek)."""
+        start = self.info.start_time / AV_TIME_BASE
+        self.stream_seek(int((max(seconds, 0.0) + start) * AV_TIME_BASE), 0)
+
+    def seek_page(self, direction: int) -> None:
+        """Page Up/Down: the next/previous chapter when there are several, else ±600 s."""
+        if len(self.info.chapter_starts) > 1:
+            self.seek_chapter(direction)
+        else:
+            self.seek_relative(600.0 * direction)
+
+    def seek_chapter(self, incr: int) -> None:
+        starts = self.info.chapter_starts
+        if not starts:
+            return
+        pos = self.clocks.get_master_clock()
+        if math.isnan(pos):
+            pos = self.seek_pos / AV_TIME_BASE
+        i = 0
+        while i < len(starts) and starts[i] <= pos:
+            i += 1
+        i = max(i - 1 + incr, 0)
+        if i >= len(starts):
+            return
+        self.stream_seek(int(starts[i] * AV_TIME_BASE), 0)
+
+    def seek_fraction(self, frac: float) -> None:
+        if self.info.duration <= 0:
+            return
+        self.stream_seek(int(frac * self.info.duration) + self.info.start_time, 0)
