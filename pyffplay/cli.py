@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pyffplay.player import Player
 
 AV_LOG_WARNING = 24
+AV_LOG_INFO = 32
 # The main thread wakes this often while waiting, so signal handlers run promptly.
 WAIT_SLICE = 0.05
 
@@ -115,9 +116,13 @@ class Messages:
             self._status_shown = True
 
     def on_event(self, name: str, data: dict[str, Any]) -> None:
-        if name != "warning" or self.opts.loglevel < AV_LOG_WARNING:
-            return
-        line = f"pyffplay: warning: {data['message']}"
+        if name == "warning" and self.opts.loglevel >= AV_LOG_WARNING:
+            self._message(f"pyffplay: warning: {data['message']}")
+        elif name == "stream" and self.opts.loglevel >= AV_LOG_INFO:
+            self._message(f"Switch {data['type']} stream from #{data['old']} to #{data['new']}")
+
+    def _message(self, line: str) -> None:
+        """A line between status lines: on stderr, or on the terminal output's status row."""
         row = self._status_row()
         if row is not None:
             self.deferred.append(line)

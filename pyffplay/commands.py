@@ -64,6 +64,7 @@ class Seek:
 
     seconds: float
     relative: bool = True
+    accurate: bool = False  # decode up to the time asked, show nothing before it
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,19 @@ class SeekFraction:
 
 
 @dataclass(frozen=True)
+class CycleStream:
+    """a / v / t: the next audio, video or subtitle stream; c ("program"): all three."""
+
+    kind: str  # "audio", "video", "subtitle" or "program"
+
+
+@dataclass(frozen=True)
 class Refresh:
     """Redraw the current picture (expose, resize, fg after Ctrl-Z)."""
 
 
 Command = (Quit | TogglePause | SetPause | Step | ToggleMute | SetMute | ChangeVolume | SetVolume
-           | ToggleFullScreen | Seek | SeekPage | SeekFraction | Refresh)
+           | ToggleFullScreen | Seek | SeekPage | SeekFraction | CycleStream | Refresh)
 
 QUIT = Quit()
 
@@ -94,7 +102,7 @@ QUIT = Quit()
 _TRACE_NAMES = {TogglePause: "pause", SetPause: "set_pause", Step: "step", ToggleMute: "mute",
                 SetMute: "set_mute", ChangeVolume: "volume", SetVolume: "set_volume",
                 ToggleFullScreen: "fullscreen", Seek: "seek", SeekPage: "seek_page",
-                SeekFraction: "seek_frac", Refresh: "refresh", Quit: "quit"}
+                SeekFraction: "seek_frac", CycleStream: "cycle", Refresh: "refresh", Quit: "quit"}
 
 
 def trace_form(cmd: Command) -> list[object]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -40,7 +41,12 @@ class PlaybackControl:
         self.seek_pos = 0
         self.seek_rel = 0
         self.seek_request_time = 0.0
+        self.seek_accurate = False
+        self.seek_quiet = False  # a seek of our own (after a stream switch): no "seek" event
+        self.accurate_default = False  # -accurate_seek
         self.info = InputInfo()
+        # Stream switches the read thread carries out (it owns the demuxer): "audio", ...
+        self.cycle_req: deque[str] = deque()
         # Called on resume with the time the clock was paused: the refresh loop moves its
         # frame timer on by that much (ffplay's frame_timer += ... in stream_toggle_pause).
         self.on_resume: Callable[[float], None] = lambda paused_for: None
@@ -66,6 +72,12 @@ class PlaybackControl:
             self.stream_toggle_pause()
         self.step = True
 
+    def cycle_stream(self, kind: str) -> None:
+        """ffplay's a / v / t keys; c cycles video, audio and subtitles in turn."""
+        kinds = ("video", "audio", "subtitle") if kind == "program" else (kind,)
+        self.cycle_req.extend(kinds)
+        self.wake_reader()
+
     # -- volume -----------------------------------------------------------------------
     def change_volume(self, sign: int) -> None:
         self.audio_volume = update_volume(self.audio_volume, sign)
@@ -74,15 +86,17 @@ class PlaybackControl:
         self.audio_volume = startup_volume(int(round(min(max(percent, 0.0), 100.0))))
 
     # -- seeking ----------------------------------------------------------------------
-    def stream_seek(self, pos: int, rel: int) -> None:
+    def stream_seek(self, pos: int, rel: int, accurate: bool | None = None, quiet: bool = False) -> None:
         if not self.seek_req:
             self.seek_pos = pos
             self.seek_rel = rel
+            self.seek_accurate = self.accurate_default if accurate is None else accurate
+            self.seek_quiet = quiet
             self.seek_request_time = self.now()
             self.seek_req = True
             self.wake_reader()
 
-    def seek_relative(self, incr: float) -> None:
+    def seek_relative(self, incr: float, accurate: bool | None = None) -> None:
         pos = self.clocks.get_master_clock()
         if math.isnan(pos):
             pos = self.seek_pos / AV_TIME_BASE
@@ -90,12 +104,12 @@ class PlaybackControl:
         start = self.info.start_time / AV_TIME_BASE
         if pos < start:
             pos = start
-        self.stream_seek(int(pos * AV_TIME_BASE), int(incr * AV_TIME_BASE))
+        self.stream_seek(int(pos * AV_TIME_BASE), int(incr * AV_TIME_BASE), accurate)
 
-    def seek_to(self, seconds: float) -> None:
+    def seek_to(self, seconds: float, accurate: bool | None = None) -> None:
         """An absolute position on the input's timeline (the API's seek)."""
         start = self.info.start_time / AV_TIME_BASE
-        self.stream_seek(int((max(seconds, 0.0) + start) * AV_TIME_BASE), 0)
+        self.stream_seek(int((max(seconds, 0.0) + start) * AV_TIME_BASE), 0, accurate)
 
     def seek_page(self, direction: int) -> None:
         """Page Up/Down: the next/previous chapter when there are several, else ±600 s."""

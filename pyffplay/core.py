@@ -66,6 +66,7 @@ class VideoState:
         self.refresh.audio_running = lambda: self.audio_out is not None and self.audio_out.running
         self.refresh.on_seek_shown = self._seek_shown
         self.audio_out: AudioOutput | None = None
+        self.last_stream = {"video": -1, "audio": -1, "subtitle": -1}  # for stream_cycle_channel
         self.audio_failure: str | None = None  # why audio could not be played, for messages
         self.read_tid: threading.Thread | None = None
         self.abort_request = False
@@ -74,6 +75,7 @@ class VideoState:
         # What changes while playing (the options stay as parsed).
         self.loop_left = opts.loop
         self.infinite_buffer = opts.infinite_buffer > 0
+        self.control.accurate_default = opts.accurate_seek
         self.commands: deque[cmd.Command] = deque()
         self.wake = threading.Event()  # set when a command is queued: the loop stops sleeping
         self.quit_reason: str | None = None
@@ -111,6 +113,8 @@ class VideoState:
             self.warn(f"no decoder for stream #{st.index} ({st.type})")
             return
         cc.copy_opaque = True
+        if st.type in self.last_stream:
+            self.last_stream[st.type] = st.index
         if st.type == "audio":
             self._open_audio(st, cc)
         elif st.type == "video":
@@ -125,8 +129,32 @@ class VideoState:
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
             self.subtitle.start(lambda: subtitle_thread(self.subtitle), self._decoder_failed)
 
+    def stream_component_close(self, pipeline: StreamPipeline) -> None:
+        """Stop a stream's decoder and drop what it queued (a stream switch). The audio
+        device stays open: the next audio stream is resampled to its format."""
+        if not pipeline.is_open:
+            return
+        pipeline.abort()
+        pipeline.join(1.0)
+        pipeline.pktq.flush()  # a new serial: whatever is left in the frame queue is stale
+        pipeline.st = None
+        pipeline.decoder = None
+        if pipeline is self.video:
+            self.clocks.has_video = False
+        elif pipeline is self.audio:
+            self.clocks.has_audio = False
+
+    def stream_switched(self, kind: str, old: int, new: int) -> None:
+        self.trace.event("stream", type=kind, **{"from": old, "to": new})
+        self.reporter.event("stream", type=kind, old=old, new=new)
+        self.streams = [dict(s, selected=(s["index"] == new) if s["type"] == kind else s["selected"])
+                        for s in self.streams]
+
     def _open_audio(self, st: Any, cc: Any) -> None:
         channels = cc.layout.nb_channels if cc.layout else 2
+        if self.audio_out is not None:  # a switch: the device is already open
+            self._start_audio(st, cc, self.audio_out)
+            return
         if self.opts.ao:
             drivers = [self.opts.ao]
         else:
@@ -144,7 +172,9 @@ class VideoState:
             return
         if self.audio_failure:
             self.warn(f"{self.audio_failure}; playing without sound")
-        out = self.audio_out
+        self._start_audio(st, cc, self.audio_out)
+
+    def _start_audio(self, st: Any, cc: Any, out: AudioOutput) -> None:
         self.audio.open(st, cc, self.continue_read_thread, self.wait_mutex)
         self.clocks.has_audio = True
         self.audio.start(lambda: audio_thread(self.audio, out.rate, out.channels), self._decoder_failed)
@@ -201,6 +231,8 @@ class VideoState:
 
     def seek_done(self, target: float) -> None:
         """Called by the read thread after the queues were flushed for a seek."""
+        if self.control.seek_quiet:
+            return
         serial = self.video.pktq.serial if self.video.is_open else self.audio.pktq.serial
         self.refresh.pending_seeks[serial] = (self.control.seek_request_time, target)
         if not self.video.is_open:
@@ -249,16 +281,20 @@ class VideoState:
         self.refresh.force_refresh = True
 
     def _seek(self, c: cmd.Seek) -> None:
+        accurate = True if c.accurate else None  # else -accurate_seek decides
         if c.relative:
-            self.control.seek_relative(c.seconds)
+            self.control.seek_relative(c.seconds, accurate)
         else:
-            self.control.seek_to(c.seconds)
+            self.control.seek_to(c.seconds, accurate)
 
     def _seek_page(self, c: cmd.SeekPage) -> None:
         self.control.seek_page(c.direction)
 
     def _seek_fraction(self, c: cmd.SeekFraction) -> None:
         self.control.seek_fraction(c.fraction)
+
+    def _cycle_stream(self, c: cmd.CycleStream) -> None:
+        self.control.cycle_stream(c.kind)
 
     # -- the loop -----------------------------------------------------------------------
     def run(self, status: Callable[[], None] | None = None) -> None:
@@ -348,4 +384,5 @@ _HANDLERS: dict[type, Callable[[VideoState, Any], None]] = {
     cmd.Seek: VideoState._seek,
     cmd.SeekPage: VideoState._seek_page,
     cmd.SeekFraction: VideoState._seek_fraction,
+    cmd.CycleStream: VideoState._cycle_stream,
 }

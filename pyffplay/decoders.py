@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 # Pixel formats the SDL output uploads as they are; everything else is converted by
 # swscale (in C, GIL released) on the decoder thread.
 DIRECT_PIX_FMTS = frozenset({"yuv420p", "yuvj420p"})
+# A picture this close to an accurate seek's target counts as at the target (rounding).
+PTS_TOLERANCE = 0.002
 
 
 class Decoder:
@@ -45,6 +47,22 @@ class Decoder:
         self.codec_lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.errors = 0
+        # (serial, seconds): an accurate seek's target; frames of that serial ending before
+        # it are dropped (set by the read thread after the flush).
+        self.skip_until: tuple[int, float] | None = None
+
+    def before_target(self, serial: int, pts: float, duration: float) -> float | None:
+        """For an accurate seek: None when the frame is to be shown whole, else the seconds
+        of its start that lie before the target (the whole duration: drop it)."""
+        target = self.skip_until
+        if target is None or target[0] != serial or math.isnan(pts):
+            return None
+        if pts + duration <= target[1] + 1e-6:
+            return duration
+        if pts < target[1]:
+            return target[1] - pts
+        self.skip_until = None  # reached: the rest of this serial plays as it comes
+        return None
 
     def start(self, target: Any, name: str, on_error: Any) -> None:
         def run() -> None:
@@ -140,6 +158,9 @@ def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Cloc
     last_shape: tuple[int, int, tuple[int, int]] | None = None
     for frame in d.frames():
         dpts = frame.pts * tb if frame.pts is not None else math.nan
+        skip = d.before_target(d.pkt_serial, dpts, frame_duration)
+        if skip is not None and skip > PTS_TOLERANCE:
+            continue  # before an accurate seek's target
         if refresh.framedrop_active() and frame.pts is not None and not (control.step or control.paused):
             diff = dpts - clocks.get_master_clock()
             if (not math.isnan(diff) and abs(diff) < AV_NOSYNC_THRESHOLD
@@ -237,6 +258,15 @@ def audio_thread(audio: "StreamPipeline", rate: int, channels: int) -> None:
         # The resampler may hold back a few samples; later output keeps its own timing.
         offset = 0.0
         for samples in out_frames:
+            start = pts + offset if not math.isnan(pts) else math.nan
+            skip = d.before_target(d.pkt_serial, start, samples.shape[0] / conv.rate)
+            if skip is not None:
+                # Before an accurate seek's target: drop it, or the part that lies before.
+                cut = min(int(round(skip * conv.rate)), samples.shape[0])
+                offset += cut / conv.rate
+                samples = samples[cut:]
+                if not samples.shape[0]:
+                    continue
             af = sampq.peek_writable()
             if af is None:
                 return

@@ -6,14 +6,18 @@ hold enough, and decides when playback has ended (loop / autoexit).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import av
 
+from pyffplay import libav
 from pyffplay.clock import AV_TIME_BASE
+from pyffplay.decoders import PTS_TOLERANCE
 from pyffplay.errors import InputError, PlayerError
 from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
+from pyffplay.stream_spec import SpecifierError, StreamInfo, matching_streams, stream_infos
 
 if TYPE_CHECKING:
     from pyffplay.core import VideoState
@@ -46,18 +50,46 @@ def open_container(vs: "VideoState") -> Any:
         raise InputError(f"{name}: {getattr(e, 'strerror', None) or e or 'cannot read input'}") from None
 
 
+def _wanted_index(vs: "VideoState", ic: Any, kind: str, infos: list[StreamInfo]) -> int | None:
+    """-vst/-ast/-sst: the first stream of that type the specifier matches; -1 when it
+    matches none (that type is then not played, as ffplay); None when not given."""
+    spec = getattr(vs.opts, f"wanted_{kind}")
+    if spec is None:
+        return None
+    try:
+        matched = [s for s in matching_streams(spec, infos) if s.type == kind]
+    except SpecifierError as e:
+        raise InputError(str(e)) from None
+    if not matched:
+        vs.warn(f"Stream specifier {spec} does not match any {kind} stream")
+        return -1
+    return matched[0].index
+
+
 def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
+    """ffplay's stream choice: the wanted stream, else av_find_best_stream (related to the
+    video for audio, to the audio or video for subtitles); cover pictures are not video."""
     opts = vs.opts
+    infos = stream_infos(ic)
+    wanted = {kind: _wanted_index(vs, ic, kind, infos) for kind in ("video", "audio", "subtitle")}
+
+    def choose(kind: str, candidates: list[Any], related: Any = None) -> Any:
+        w = wanted[kind]
+        if w is not None:
+            return ic.streams[w] if w >= 0 else None
+        if not candidates:
+            return None
+        best = ic.streams.best(kind, related=related)
+        return best if best in candidates else candidates[0]
+
     video = audio = subtitle = None
     if not opts.video_disable:
-        candidates = [s for s in ic.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
-        video = ic.streams.best("video") if candidates else None
-        if video is not None and video not in candidates:
-            video = candidates[0]
+        video = choose("video", [s for s in ic.streams.video
+                                 if not s.disposition & av.stream.Disposition.attached_pic])
     if not opts.audio_disable:
-        audio = ic.streams.best("audio", related=video) if ic.streams.audio else None
-    if not opts.video_disable and not opts.subtitle_disable and ic.streams.subtitles:
-        subtitle = ic.streams.best("subtitle", related=audio or video)
+        audio = choose("audio", list(ic.streams.audio), video)
+    if not opts.video_disable and not opts.subtitle_disable:
+        subtitle = choose("subtitle", list(ic.streams.subtitles), audio or video)
     return video, audio, subtitle
 
 
@@ -102,15 +134,18 @@ def _read_loop(vs: "VideoState") -> None:
         vs.infinite_buffer = True
     vs.opened(ic)
 
-    open_pipelines = [p for p in vs.pipelines if p.is_open]
-    streams = [p.st for p in open_pipelines]
-    queue_of = {p.st.index: p.pktq for p in open_pipelines}
-    packets = ic.demux(streams)
+    queue_of = _queues_by_stream(vs)
+    packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
     errors = 0
     while not vs.abort_request:
+        if vs.control.cycle_req:
+            while vs.control.cycle_req:
+                stream_cycle_channel(vs, ic, vs.control.cycle_req.popleft())
+            queue_of = _queues_by_stream(vs)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
         if vs.control.seek_req:
             _do_seek(vs, ic)
-            packets = ic.demux(streams)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
         if _queues_full(vs):
             vs.wait_for_read_request(10)
             continue
@@ -125,12 +160,12 @@ def _read_loop(vs: "VideoState") -> None:
             errors = 0
         except StopIteration:
             _signal_eof(vs)
-            packets = ic.demux(streams)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
             vs.wait_for_read_request(10)
             continue
         except (av.error.FFmpegError, OSError, ValueError):
             errors += 1
-            packets = ic.demux(streams)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
             if errors >= MAX_CONSECUTIVE_ERRORS:
                 _signal_eof(vs)
                 vs.wait_for_read_request(10)
@@ -141,6 +176,65 @@ def _read_loop(vs: "VideoState") -> None:
         q = queue_of.get(packet.stream_index)
         if q is not None and _in_play_range(vs, packet):
             q.put(packet)
+
+
+def _queues_by_stream(vs: "VideoState") -> dict[int, Any]:
+    return {p.st.index: p.pktq for p in vs.pipelines if p.is_open}
+
+
+def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
+    """ffplay's stream_cycle_channel: the next stream of ``kind`` (within the video's program
+    for audio and subtitles); past the last subtitle stream, subtitles go off."""
+    pipeline = {"video": vs.video, "audio": vs.audio, "subtitle": vs.subtitle}[kind]
+    start_index = vs.last_stream[kind]
+    if start_index < 0 and not pipeline.is_open and kind != "subtitle":
+        return  # that type was never played (-an, -vn, or none in the input)
+    old_index = pipeline.st.index if pipeline.is_open else -1
+    order = list(range(len(ic.streams)))
+    if kind != "video" and vs.video.is_open:
+        program = libav.program_streams(ic, vs.video.st.index)
+        if program is not None:
+            order = sorted(program[1])
+    start = order.index(start_index) if start_index in order else -1
+    pos = start
+    while True:
+        pos += 1
+        if pos >= len(order):
+            if kind == "subtitle":
+                new_index = -1
+                vs.last_stream["subtitle"] = -1
+                break
+            if start == -1:
+                return
+            pos = 0
+        if pos == start:
+            return
+        st = ic.streams[order[pos]]
+        if st.type != kind:
+            continue
+        if kind == "audio":
+            cc = st.codec_context
+            if cc is None or not cc.sample_rate or not (cc.layout and cc.layout.nb_channels):
+                continue
+        new_index = order[pos]
+        break
+    if new_index == old_index:
+        return
+    position = vs.clocks.get_master_clock()
+    if vs.video.is_open and not math.isnan(vs.clocks.vidclk.pts) and pipeline is not vs.video:
+        # Not before the picture on screen: the next picture shown is a new one.
+        position = max(position, vs.clocks.vidclk.pts + 2 * PTS_TOLERANCE)
+    vs.stream_component_close(pipeline)
+    if new_index >= 0:
+        vs.stream_component_open(ic.streams[new_index])
+    vs.stream_switched(kind, old_index, new_index)
+    # The new stream's packets up to the demuxer's position were skipped: go back to where
+    # playback is, without showing anything before it, so the switch is seamless (mpv does
+    # the same; ffplay starts the new stream at the demuxer's position, ahead of the clock).
+    if not math.isnan(position) and ic.format.name not in _NO_SEEK_FORMATS:
+        vs.control.stream_seek(int(position * AV_TIME_BASE), 0, accurate=True, quiet=True)
+    elif vs.eof and pipeline.is_open:
+        pipeline.pktq.put_nullpacket()  # nothing more will come: let it finish
 
 
 def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
@@ -213,12 +307,18 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
         for p in vs.pipelines:
             if p.is_open:
                 p.pktq.flush()
+                if p.decoder is not None:
+                    # Frames of the new serial before the target are decoded, not shown.
+                    p.decoder.skip_until = (p.pktq.serial, target / AV_TIME_BASE) if control.seek_accurate else None
         vs.clocks.extclk.set(target / AV_TIME_BASE, 0)
         vs.seek_done(target / AV_TIME_BASE)
     control.seek_req = False
     vs.eof = False
     if control.paused:
         control.step_to_next_frame()
+
+
+_NO_SEEK_FORMATS = ("rtp", "rtsp", "sdp")
 
 
 def _is_realtime(ic: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sdl2
 
-from pyffplay.commands import (QUIT, ChangeVolume, Command, Seek, SeekFraction, SeekPage, Step,
+from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleStream, Seek, SeekFraction, SeekPage, Step,
                                ToggleFullScreen, ToggleMute, TogglePause)
 
 
@@ -33,6 +33,10 @@ def sdl_key_table(seek_interval: float) -> dict[int, Command]:
         sdl2.SDLK_KP_DIVIDE: ChangeVolume(-1),
         sdl2.SDLK_9: ChangeVolume(-1),
         sdl2.SDLK_s: Step(),
+        sdl2.SDLK_a: CycleStream("audio"),
+        sdl2.SDLK_v: CycleStream("video"),
+        sdl2.SDLK_t: CycleStream("subtitle"),
+        sdl2.SDLK_c: CycleStream("program"),
     }
     table.update(seek_commands(seek_interval))
     return table

@@ -56,6 +56,11 @@ class Options:
     warnings: tuple[str, ...] = ()
     show_help: bool = False
     untimed: bool = False
+    accurate_seek: bool = False
+    # -vst / -ast / -sst: FFmpeg stream specifiers of the wanted streams
+    wanted_video: str | None = None
+    wanted_audio: str | None = None
+    wanted_subtitle: str | None = None
     vo: str | None = None  # None: chosen from the environment
     ao: str | None = None  # None: sounddevice, else null when no device opens
     term_colors: str = "auto"
@@ -139,6 +144,9 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "ss": ("start_time", parse_time, "seek to a given position in seconds"),
     "t": ("duration", parse_time, "play  \"duration\" seconds of audio/video"),
     "bytes": ("seek_by_bytes", _int(-1, 1), "seek by bytes 0=off 1=on -1=auto"),
+    "ast": ("wanted_audio", str, "select desired audio stream (an FFmpeg stream specifier)"),
+    "vst": ("wanted_video", str, "select desired video stream (an FFmpeg stream specifier)"),
+    "sst": ("wanted_subtitle", str, "select desired subtitle stream (an FFmpeg stream specifier)"),
     "seek_interval": ("seek_interval", _float, "set seek interval for left/right keys, in seconds"),
     "volume": ("volume", int, "set startup volume 0=min 100=max"),
     "f": ("format", str, "force format"),
@@ -177,6 +185,7 @@ FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
     "infbuf": ("infinite_buffer", 1, "don't limit the input buffer size (useful with realtime streams)"),
     "untimed": ("untimed", True, "show frames as fast as they decode, no sync, no audio (for benchmarks)"),
     "autorotate": ("autorotate", True, "automatically rotate video"),
+    "accurate_seek": ("accurate_seek", True, "seeks land on the frame asked for (decode from the keyframe, show nothing before)"),
 }
 _NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
 
@@ -196,6 +205,10 @@ p, SPC              pause
 m                   toggle mute
 9, 0                decrease and increase volume respectively
 /, *                decrease and increase volume respectively
+a                   cycle audio channel in the current program
+v                   cycle video channel
+t                   cycle subtitle channel in the current program
+c                   cycle program
 s                   activate frame-step mode
 left/right          seek backward/forward 10 seconds or to custom interval if -seek_interval is set
 down/up             seek backward/forward 1 minute

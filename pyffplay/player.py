@@ -174,9 +174,17 @@ class Player:
         """Show the next picture, then stay paused (ffplay's ``s``)."""
         self.send(cmd.Step())
 
-    def seek(self, seconds: float, relative: bool = False) -> None:
-        """Seek to ``seconds`` on the input's timeline, or by ``seconds`` when relative."""
-        self.send(cmd.Seek(float(seconds), relative))
+    def seek(self, seconds: float, relative: bool = False, accurate: bool = False) -> None:
+        """Seek to ``seconds`` on the input's timeline, or by ``seconds`` when relative.
+        ``accurate``: land on the frame asked for, not on the keyframe before it."""
+        self.send(cmd.Seek(float(seconds), relative, accurate))
+
+    def cycle_stream(self, kind: str) -> None:
+        """The next "audio", "video" or "subtitle" stream (subtitles cycle through off);
+        "program" cycles all three, as ffplay's ``c``."""
+        if kind not in ("audio", "video", "subtitle", "program"):
+            raise ValueError(f"cannot cycle {kind!r} streams")
+        self.send(cmd.CycleStream(kind))
 
     # -- properties ---------------------------------------------------------------------
     @property

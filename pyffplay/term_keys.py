@@ -16,8 +16,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from pyffplay.commands import (QUIT, ChangeVolume, Command, Seek, SeekPage, Step, ToggleFullScreen,
-                               ToggleMute, TogglePause)
+from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleStream, Seek, SeekPage, Step,
+                               ToggleFullScreen, ToggleMute, TogglePause)
 
 PAUSE = TogglePause()
 _ESC = 0x1B
@@ -27,6 +27,8 @@ _ESC = 0x1B
 _CHAR_KEYS: dict[str, Command] = {
     "q": QUIT, "p": PAUSE, " ": PAUSE, "m": ToggleMute(), "s": Step(), "f": ToggleFullScreen(),
     "9": ChangeVolume(-1), "/": ChangeVolume(-1), "0": ChangeVolume(1), "*": ChangeVolume(1),
+    "a": CycleStream("audio"), "v": CycleStream("video"), "t": CycleStream("subtitle"),
+    "c": CycleStream("program"),
 }
 _BYTE_KEYS: dict[int, Command] = {
     ord(c): command for key, command in _CHAR_KEYS.items() for c in {key, key.upper()}}

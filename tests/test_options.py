@@ -58,6 +58,9 @@ def test_defaults_are_ffplays():
 # name -> (argument, expected attribute value)
 VALUE_SAMPLES = {
     "ao": ("null", "null"),
+    "ast": ("a:1", "a:1"),
+    "vst": ("2", "2"),
+    "sst": ("m:language:eng", "m:language:eng"),
     "x": ("640", 640),
     "y": ("360", 360),
     "ss": ("1:30", 90.0),
@@ -391,3 +394,10 @@ def test_status_enabled(args, enabled):
 def test_bad_choice_values_are_usage_errors(args):
     with pytest.raises(UsageError, match=args[0].lstrip("-")):
         parse(*args)
+
+
+def test_accurate_seek_and_stream_specifiers():
+    assert parse_args(["-accurate_seek", "x"]).accurate_seek is True
+    assert parse_args(["x"]).accurate_seek is False
+    o = parse_args(["-ast", "a:1", "-vst", "0", "-sst", "m:language:fra", "x"])
+    assert (o.wanted_audio, o.wanted_video, o.wanted_subtitle) == ("a:1", "0", "m:language:fra")

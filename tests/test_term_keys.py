@@ -52,6 +52,10 @@ CHAR_KEYS = [
     (b"*", ("volume", 1)),
     (b"s", ("step",)),
     (b"f", ("fullscreen",)),
+    (b"a", ("cycle", "audio")),
+    (b"v", ("cycle", "video")),
+    (b"t", ("cycle", "subtitle")),
+    (b"c", ("cycle", "program")),
 ]
 
 

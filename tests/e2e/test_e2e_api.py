@@ -204,3 +204,23 @@ def test_window_output_shows_the_pictures(x_display, pulse_server, clip_short):
         assert p.wait(WAIT) == "eof", p.error
         assert p.video_output is not None
     assert len(rec.pts) >= 25
+
+
+@pytest.mark.parametrize("accurate, first_index", [(True, 375), (False, 360)])
+def test_accurate_seek_lands_on_the_frame_asked_for(clip_long, accurate, first_index):
+    """A keyframe every second: a plain seek to 12.5 s shows from the keyframe at 12 s,
+    an accurate one decodes up to 12.5 s and shows nothing before it."""
+    rec = Recorder(keep_frames=True)
+    with pyffplay.Player(str(clip_long), vo="null", ao="null", on_frame=rec.on_frame,
+                         on_event=rec.on_event) as p:
+        p.play()
+        _wait_until(lambda: p.position is not None and p.position > 0.3, WAIT, what="playing")
+        p.pause()
+        _wait_until(lambda: p.paused, WAIT, what="paused")
+        p.seek(12.5, accurate=accurate)
+        _wait_until(lambda: "seek" in rec.names(), WAIT, what="the seek's first picture")
+        with rec.lock:
+            after = [f for f, pts in rec.frames if pts >= 11.0]
+        assert after, rec.pts[-3:]
+        assert decode_frame_index(after[0].to_ndarray(format="rgb24")) == first_index
+
