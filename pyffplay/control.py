@@ -25,6 +25,9 @@ class InputInfo:
     start_time: int = 0
     duration: int = 0  # 0 when unknown
     chapter_starts: tuple[float, ...] = ()  # seconds
+    seek_by_bytes: bool = False  # -bytes, or ffplay's choice for the format
+    bit_rate: int = 0  # bits per second, 0 when unknown
+    size: int = 0  # bytes, 0 when unknown
 
 
 class PlaybackControl:
@@ -42,9 +45,12 @@ class PlaybackControl:
         self.seek_rel = 0
         self.seek_request_time = 0.0
         self.seek_accurate = False
+        self.seek_bytes = False  # seek_pos/seek_rel are byte offsets
         self.seek_quiet = False  # a seek of our own (after a stream switch): no "seek" event
         self.accurate_default = False  # -accurate_seek
         self.info = InputInfo()
+        # Where the picture (or sound) on screen came from in the input, for byte seeks.
+        self.byte_position: Callable[[], int] = lambda: -1
         # Stream switches the read thread carries out (it owns the demuxer): "audio", ...
         self.cycle_req: deque[str] = deque()
         # Called on resume with the time the clock was paused: the refresh loop moves its
@@ -86,8 +92,10 @@ class PlaybackControl:
         self.audio_volume = startup_volume(int(round(min(max(percent, 0.0), 100.0))))
 
     # -- seeking ----------------------------------------------------------------------
-    def stream_seek(self, pos: int, rel: int, accurate: bool | None = None, quiet: bool = False) -> None:
+    def stream_seek(self, pos: int, rel: int, accurate: bool | None = None, quiet: bool = False,
+                    by_bytes: bool = False) -> None:
         if not self.seek_req:
+            self.seek_bytes = by_bytes
             self.seek_pos = pos
             self.seek_rel = rel
             self.seek_accurate = self.accurate_default if accurate is None else accurate
@@ -97,6 +105,12 @@ class PlaybackControl:
             self.wake_reader()
 
     def seek_relative(self, incr: float, accurate: bool | None = None) -> None:
+        if self.info.seek_by_bytes:
+            # ffplay: from the byte position of what is shown, by the bit rate (or 180 kB/s).
+            byte_pos = self.byte_position()
+            rate = self.info.bit_rate / 8.0 if self.info.bit_rate else 180000.0
+            self.stream_seek(max(int(byte_pos + incr * rate), 0), int(incr * rate), accurate, by_bytes=True)
+            return
         pos = self.clocks.get_master_clock()
         if math.isnan(pos):
             pos = self.seek_pos / AV_TIME_BASE
@@ -134,6 +148,9 @@ class PlaybackControl:
         self.stream_seek(int(starts[i] * AV_TIME_BASE), 0)
 
     def seek_fraction(self, frac: float) -> None:
-        if self.info.duration <= 0:
+        if self.info.seek_by_bytes or self.info.duration <= 0:
+            # ffplay: by bytes when seeking by bytes or when the duration is unknown.
+            if self.info.size > 0:
+                self.stream_seek(int(frac * self.info.size), 0, by_bytes=True)
             return
         self.stream_seek(int(frac * self.info.duration) + self.info.start_time, 0)

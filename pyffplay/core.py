@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator
 from pyffplay import commands as cmd
 from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
 from pyffplay.clock import AV_TIME_BASE
+from pyffplay.codec_setup import decoder_context
 from pyffplay.control import PlaybackControl
 from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
 from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
@@ -36,6 +37,7 @@ from pyffplay.video_output import VideoOutput
 
 REFRESH_RATE = 0.01
 AVFMT_TS_DISCONT = 0x0200
+AVFMT_NO_BYTE_SEEK = 0x8000
 # How long quitting waits for each worker thread; a thread stuck in I/O is left behind.
 JOIN_TIMEOUT = 0.3
 
@@ -61,6 +63,7 @@ class VideoState:
         self.continue_read_thread = Cond()
         self.wait_mutex = Mutex()
         self.control = PlaybackControl(self.clocks, opts.volume, self.wake_reader)
+        self.control.byte_position = self._byte_position
         self.refresh = VideoRefresh(self.video, self.audio, self.subtitle, self.clocks, self.control,
                                     output, self.trace, framedrop=opts.framedrop, untimed=opts.untimed)
         self.refresh.audio_running = lambda: self.audio_out is not None and self.audio_out.running
@@ -108,7 +111,7 @@ class VideoState:
 
     # -- stream opening (called by the read thread) ---------------------------------------
     def stream_component_open(self, st: Any) -> None:
-        cc = st.codec_context
+        cc = decoder_context(st, self.opts, self.warn)
         if cc is None:
             self.warn(f"no decoder for stream #{st.index} ({st.type})")
             return
@@ -123,7 +126,8 @@ class VideoState:
             self.clocks.has_video = True
             refresh, opts = self.refresh, self.opts
             self.video.start(lambda: video_thread(self.video, refresh, self.clocks, self.control, self.trace,
-                                                  opts.autorotate, self.output.set_default_window_size),
+                                                  opts.autorotate, self.output.set_default_window_size,
+                                                  opts.decoder_reorder_pts),
                              self._decoder_failed)
         elif st.type == "subtitle":
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
@@ -194,6 +198,9 @@ class VideoState:
         self.control.info.start_time = ic.start_time or 0
         self.control.info.duration = ic.duration or 0
         self.control.info.chapter_starts = starts
+        self.control.info.seek_by_bytes = seek_by_bytes(self.opts.seek_by_bytes, ic.format)
+        self.control.info.bit_rate = ic.bit_rate or 0
+        self.control.info.size = (self.avio.size if self.avio is not None else None) or 0
         self.refresh.infinite_buffer = self.infinite_buffer
         # Kept for the API: the container itself is closed on exit.
         self.duration = ic.duration / AV_TIME_BASE if ic.duration else None
@@ -236,10 +243,19 @@ class VideoState:
         serial = self.video.pktq.serial if self.video.is_open else self.audio.pktq.serial
         self.refresh.pending_seeks[serial] = (self.control.seek_request_time, target)
         if not self.video.is_open:
-            self.reporter.event("seek", target=target)
+            self.reporter.event("seek", target=None if math.isnan(target) else target)
+
+    def _byte_position(self) -> int:
+        """ffplay's: the picture's packet position, else the sound's, else the demuxer's."""
+        pos = self.video.frameq.last_pos() if self.video.is_open else -1
+        if pos < 0 and self.audio.is_open:
+            pos = self.audio.frameq.last_pos()
+        if pos < 0 and self.avio is not None:
+            pos = self.avio.tell()
+        return pos
 
     def _seek_shown(self, t_req: float, target: float) -> None:
-        self.reporter.event("seek", target=target)
+        self.reporter.event("seek", target=None if math.isnan(target) else target)
 
     # -- commands: one handler per command ------------------------------------------------
     def execute(self, command: cmd.Command) -> None:
@@ -368,6 +384,15 @@ class VideoState:
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)
         self.finished.set()
+
+
+def seek_by_bytes(option: int, fmt: Any) -> bool:
+    """-bytes 1/0, or ffplay's -1: by bytes for formats with discontinuous timestamps
+    (MPEG-TS and the like) that allow it, except Ogg."""
+    if option >= 0:
+        return bool(option)
+    flags = fmt.flags
+    return bool(flags & AVFMT_TS_DISCONT) and not flags & AVFMT_NO_BYTE_SEEK and fmt.name != "ogg"
 
 
 _HANDLERS: dict[type, Callable[[VideoState, Any], None]] = {

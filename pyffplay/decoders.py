@@ -145,7 +145,7 @@ _END = object()  # marks the end of a drained stream in Decoder.pending
 
 def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Clocks",
                  control: "PlaybackControl", trace: "Trace", autorotate: bool,
-                 on_shape: Callable[[int, int, tuple[int, int]], None]) -> None:
+                 on_shape: Callable[[int, int, tuple[int, int]], None], reorder_pts: int = -1) -> None:
     """Decode pictures, drop the ones already late (early drop) and queue the rest."""
     d = video.decoder
     st = video.st
@@ -157,11 +157,12 @@ def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Cloc
     sar_pair = (sar.numerator, sar.denominator) if sar else (0, 1)
     last_shape: tuple[int, int, tuple[int, int]] | None = None
     for frame in d.frames():
-        dpts = frame.pts * tb if frame.pts is not None else math.nan
+        ts = frame_timestamp(frame, reorder_pts)
+        dpts = ts * tb if ts is not None else math.nan
         skip = d.before_target(d.pkt_serial, dpts, frame_duration)
         if skip is not None and skip > PTS_TOLERANCE:
             continue  # before an accurate seek's target
-        if refresh.framedrop_active() and frame.pts is not None and not (control.step or control.paused):
+        if refresh.framedrop_active() and ts is not None and not (control.step or control.paused):
             diff = dpts - clocks.get_master_clock()
             if (not math.isnan(diff) and abs(diff) < AV_NOSYNC_THRESHOLD
                     and diff - refresh.frame_last_filter_delay < 0
@@ -180,6 +181,15 @@ def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Cloc
             last_shape = shape
             on_shape(*shape)
         video.frameq.push()
+
+
+def frame_timestamp(frame: Any, reorder_pts: int) -> int | None:
+    """-drp: the decoder's reordered pts (1), the packet's dts (0), or the best guess (-1)."""
+    if reorder_pts == 0:
+        return frame.dts
+    if reorder_pts == 1:
+        return frame.pts
+    return frame.pts if frame.pts is not None else frame.dts
 
 
 def queue_picture(pictq: "FrameQueue", frame: Any, pts: float, duration: float, serial: int,

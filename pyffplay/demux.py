@@ -28,6 +28,18 @@ AVIO_BUFFER_SIZE = 64 * 1024
 MAX_CONSECUTIVE_ERRORS = 100
 
 
+def format_options(opts: Any) -> dict[str, str]:
+    """What ffplay passes to avformat_open_input (and -genpts / -nofind_stream_info)."""
+    options = {"scan_all_pmts": "1"}
+    if opts.genpts:
+        options["fflags"] = "+genpts"
+    if not opts.find_stream_info:
+        # PyAV always runs avformat_find_stream_info; this keeps it to the first packets.
+        options["analyzeduration"] = "0"
+        options["fpsprobesize"] = "0"
+    return options
+
+
 def open_container(vs: "VideoState") -> Any:
     """Open the memory AVIO and the container; InputError with one clear line on failure."""
     opts = vs.opts
@@ -38,7 +50,7 @@ def open_container(vs: "VideoState") -> Any:
     vs.avio = avio
     name = opts.input
     try:
-        return av.open(avio, mode="r", format=opts.format, options={"scan_all_pmts": "1"},
+        return av.open(avio, mode="r", format=opts.format, options=format_options(opts),
                        buffer_size=AVIO_BUFFER_SIZE)
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
@@ -136,6 +148,7 @@ def _read_loop(vs: "VideoState") -> None:
 
     queue_of = _queues_by_stream(vs)
     packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+    by_bytes = vs.control.info.seek_by_bytes
     errors = 0
     while not vs.abort_request:
         if vs.control.cycle_req:
@@ -175,6 +188,8 @@ def _read_loop(vs: "VideoState") -> None:
         vs.eof = False
         q = queue_of.get(packet.stream_index)
         if q is not None and _in_play_range(vs, packet):
+            if by_bytes:
+                packet.opaque = packet.pos  # frames carry it (copy_opaque): byte seeks start there
             q.put(packet)
 
 
@@ -300,7 +315,7 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
     target = control.seek_pos
     try:
         with vs.codec_locks():
-            ic.seek(target, backward=True)
+            ic.seek(target, backward=True, unsupported_byte_offset=control.seek_bytes)
     except (av.error.FFmpegError, OSError, ValueError):
         vs.warn(f"{vs.opts.input}: error while seeking")
     else:
@@ -310,8 +325,9 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
                 if p.decoder is not None:
                     # Frames of the new serial before the target are decoded, not shown.
                     p.decoder.skip_until = (p.pktq.serial, target / AV_TIME_BASE) if control.seek_accurate else None
-        vs.clocks.extclk.set(target / AV_TIME_BASE, 0)
-        vs.seek_done(target / AV_TIME_BASE)
+        # A byte offset says nothing of the time: the clock is unknown until a frame comes.
+        vs.clocks.extclk.set(math.nan if control.seek_bytes else target / AV_TIME_BASE, 0)
+        vs.seek_done(math.nan if control.seek_bytes else target / AV_TIME_BASE)
     control.seek_req = False
     vs.eof = False
     if control.paused:

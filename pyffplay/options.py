@@ -57,6 +57,15 @@ class Options:
     show_help: bool = False
     untimed: bool = False
     accurate_seek: bool = False
+    video_codec: str | None = None  # -vcodec / -codec:v: force a decoder
+    audio_codec: str | None = None
+    subtitle_codec: str | None = None
+    lowres: int = 0
+    fast: bool = False
+    genpts: bool = False
+    decoder_reorder_pts: int = -1  # -drp: -1 best effort, 0 dts, 1 pts
+    find_stream_info: bool = True
+    hwaccel: str | None = None
     # -vst / -ast / -sst: FFmpeg stream specifiers of the wanted streams
     wanted_video: str | None = None
     wanted_audio: str | None = None
@@ -147,6 +156,18 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "ast": ("wanted_audio", str, "select desired audio stream (an FFmpeg stream specifier)"),
     "vst": ("wanted_video", str, "select desired video stream (an FFmpeg stream specifier)"),
     "sst": ("wanted_subtitle", str, "select desired subtitle stream (an FFmpeg stream specifier)"),
+    "codec:v": ("video_codec", str, "force video decoder"),
+    "codec:a": ("audio_codec", str, "force audio decoder"),
+    "codec:s": ("subtitle_codec", str, "force subtitle decoder"),
+    "c:v": ("video_codec", str, "force video decoder"),
+    "c:a": ("audio_codec", str, "force audio decoder"),
+    "c:s": ("subtitle_codec", str, "force subtitle decoder"),
+    "vcodec": ("video_codec", str, "force video decoder"),
+    "acodec": ("audio_codec", str, "force audio decoder"),
+    "scodec": ("subtitle_codec", str, "force subtitle decoder"),
+    "lowres": ("lowres", _int(0, 8), "decode at 1/2^N of the size (decoders that can)"),
+    "drp": ("decoder_reorder_pts", _int(-1, 1), "let decoder reorder pts 0=off 1=on -1=auto"),
+    "hwaccel": ("hwaccel", str, "hardware decoding: a device type (cuda, qsv, drm, ...) or auto"),
     "seek_interval": ("seek_interval", _float, "set seek interval for left/right keys, in seconds"),
     "volume": ("volume", int, "set startup volume 0=min 100=max"),
     "f": ("format", str, "force format"),
@@ -185,6 +206,10 @@ FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
     "infbuf": ("infinite_buffer", 1, "don't limit the input buffer size (useful with realtime streams)"),
     "untimed": ("untimed", True, "show frames as fast as they decode, no sync, no audio (for benchmarks)"),
     "autorotate": ("autorotate", True, "automatically rotate video"),
+    "fast": ("fast", True, "non spec compliant optimizations"),
+    "genpts": ("genpts", True, "generate pts"),
+    "find_stream_info": ("find_stream_info", True,
+                         "read and decode the streams to fill missing information with heuristics"),
     "accurate_seek": ("accurate_seek", True, "seeks land on the frame asked for (decode from the keyframe, show nothing before)"),
 }
 _NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
