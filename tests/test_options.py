@@ -58,6 +58,10 @@ def test_defaults_are_ffplays():
 # name -> (argument, expected attribute value)
 VALUE_SAMPLES = {
     "ao": ("null", "null"),
+    "acodec": ("aac", "aac"), "vcodec": ("h264", "h264"), "scodec": ("srt", "srt"),
+    "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
+    "c:a": ("aac", "aac"), "c:v": ("h264", "h264"), "c:s": ("srt", "srt"),
+    "drp": ("0", 0), "hwaccel": ("auto", "auto"), "lowres": ("1", 1),
     "ast": ("a:1", "a:1"),
     "vst": ("2", "2"),
     "sst": ("m:language:eng", "m:language:eng"),
