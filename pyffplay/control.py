@@ -49,6 +49,8 @@ class PlaybackControl:
         self.seek_quiet = False  # a seek of our own (after a stream switch): no "seek" event
         self.accurate_default = False  # -accurate_seek
         self.info = InputInfo()
+        self.vfilter_idx = 0  # which -vf the video thread uses (w)
+        self.nb_vfilters = 0
         # Where the picture (or sound) on screen came from in the input, for byte seeks.
         self.byte_position: Callable[[], int] = lambda: -1
         # Stream switches the read thread carries out (it owns the demuxer): "audio", ...
@@ -83,6 +85,14 @@ class PlaybackControl:
         kinds = ("video", "audio", "subtitle") if kind == "program" else (kind,)
         self.cycle_req.extend(kinds)
         self.wake_reader()
+
+    def cycle_vfilter(self) -> bool:
+        """ffplay's w while showing video: the next -vf; False after the last (wraps to 0)."""
+        if self.vfilter_idx < self.nb_vfilters - 1:
+            self.vfilter_idx += 1
+            return True
+        self.vfilter_idx = 0
+        return False
 
     # -- volume -----------------------------------------------------------------------
     def change_volume(self, sign: int) -> None:

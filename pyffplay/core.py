@@ -79,6 +79,7 @@ class VideoState:
         self.loop_left = opts.loop
         self.infinite_buffer = opts.infinite_buffer > 0
         self.control.accurate_default = opts.accurate_seek
+        self.control.nb_vfilters = len(opts.vfilters)
         self.commands: deque[cmd.Command] = deque()
         self.wake = threading.Event()  # set when a command is queued: the loop stops sleeping
         self.quit_reason: str | None = None
@@ -127,7 +128,8 @@ class VideoState:
             refresh, opts = self.refresh, self.opts
             self.video.start(lambda: video_thread(self.video, refresh, self.clocks, self.control, self.trace,
                                                   opts.autorotate, self.output.set_default_window_size,
-                                                  opts.decoder_reorder_pts),
+                                                  opts.decoder_reorder_pts, opts.vfilters,
+                                                  opts.filter_threads),
                              self._decoder_failed)
         elif st.type == "subtitle":
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
@@ -181,7 +183,8 @@ class VideoState:
     def _start_audio(self, st: Any, cc: Any, out: AudioOutput) -> None:
         self.audio.open(st, cc, self.continue_read_thread, self.wait_mutex)
         self.clocks.has_audio = True
-        self.audio.start(lambda: audio_thread(self.audio, out.rate, out.channels), self._decoder_failed)
+        self.audio.start(lambda: audio_thread(self.audio, out.rate, out.channels, self.opts.afilters,
+                                              self.opts.filter_threads), self._decoder_failed)
 
     def _video_wanted(self) -> bool:
         return not self.opts.video_disable and self.ic is not None and any(

@@ -15,6 +15,8 @@ import av
 import numpy as np
 
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
+from pyffplay.errors import PlayerError
+from pyffplay.filters import AudioFilters, FilterError, VideoFilters
 from pyffplay.packet_queue import PacketQueue
 from pyffplay.video_output import displayed_size
 
@@ -68,6 +70,8 @@ class Decoder:
         def run() -> None:
             try:
                 target()
+            except PlayerError as e:  # a clear problem (a bad -vf): its own message
+                on_error(str(e))
             except Exception as e:  # a decoder bug must not print a traceback or hang
                 on_error(f"{name}: {type(e).__name__}: {e}")
 
@@ -145,8 +149,10 @@ _END = object()  # marks the end of a drained stream in Decoder.pending
 
 def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Clocks",
                  control: "PlaybackControl", trace: "Trace", autorotate: bool,
-                 on_shape: Callable[[int, int, tuple[int, int]], None], reorder_pts: int = -1) -> None:
-    """Decode pictures, drop the ones already late (early drop) and queue the rest."""
+                 on_shape: Callable[[int, int, tuple[int, int]], None], reorder_pts: int = -1,
+                 vfilters: tuple[str, ...] = (), filter_threads: int = 0) -> None:
+    """Decode pictures, drop the ones already late (early drop), filter (-vf, autorotation)
+    and queue the rest."""
     d = video.decoder
     st = video.st
     assert d is not None
@@ -156,6 +162,7 @@ def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Cloc
     sar = st.sample_aspect_ratio or getattr(st.codec_context, "sample_aspect_ratio", None)
     sar_pair = (sar.numerator, sar.denominator) if sar else (0, 1)
     last_shape: tuple[int, int, tuple[int, int]] | None = None
+    filters = VideoFilters(list(vfilters), autorotate, filter_threads)
     for frame in d.frames():
         ts = frame_timestamp(frame, reorder_pts)
         dpts = ts * tb if ts is not None else math.nan
@@ -170,17 +177,24 @@ def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Cloc
                 refresh.frame_drops_early += 1
                 trace.event("drop", pts=dpts, serial=d.pkt_serial, kind="early")
                 continue
-        if frame.format.name not in DIRECT_PIX_FMTS:
-            frame = frame.reformat(format="yuv420p")
-        vp = queue_picture(video.frameq, frame, dpts, frame_duration, d.pkt_serial, sar_pair, autorotate)
-        if vp is None:
-            return
-        # As ffplay: the window's default size follows the pictures (rotated ones included).
-        shape = displayed_size(vp)[:3]
-        if shape != last_shape:
-            last_shape = shape
-            on_shape(*shape)
-        video.frameq.push()
+        filters.index = control.vfilter_idx
+        for out in filters.process(frame, sar_pair, st.time_base):
+            pic_sar = sar_pair
+            if out is not frame:
+                dpts = float(out.pts * out.time_base) if out.pts is not None and out.time_base else dpts
+                if (out.width, out.height) == (frame.height, frame.width) != (frame.width, frame.height):
+                    pic_sar = (sar_pair[1], sar_pair[0]) if sar_pair[0] > 0 else sar_pair  # transposed
+            if out.format.name not in DIRECT_PIX_FMTS:
+                out = out.reformat(format="yuv420p")
+            vp = queue_picture(video.frameq, out, dpts, frame_duration, d.pkt_serial, pic_sar)
+            if vp is None:
+                return
+            # As ffplay: the window's default size follows the pictures (filtered ones).
+            shape = displayed_size(vp)[:3]
+            if shape != last_shape:
+                last_shape = shape
+                on_shape(*shape)
+            video.frameq.push()
 
 
 def frame_timestamp(frame: Any, reorder_pts: int) -> int | None:
@@ -193,7 +207,7 @@ def frame_timestamp(frame: Any, reorder_pts: int) -> int | None:
 
 
 def queue_picture(pictq: "FrameQueue", frame: Any, pts: float, duration: float, serial: int,
-                  sar: tuple[int, int], autorotate: bool) -> Any:
+                  sar: tuple[int, int]) -> Any:
     """Fill the next writable slot of pictq (the caller pushes it); None on abort."""
     vp = pictq.peek_writable()
     if vp is None:
@@ -207,7 +221,7 @@ def queue_picture(pictq: "FrameQueue", frame: Any, pts: float, duration: float, 
     vp.duration = duration
     vp.pos = frame.opaque if isinstance(frame.opaque, int) else -1
     vp.serial = serial
-    vp.rotation = frame.rotation if autorotate else 0
+    vp.rotation = 0  # autorotation is done by the filters
     vp.frame = frame
     return vp
 
@@ -241,39 +255,46 @@ class AudioConverter:
         return [out.to_ndarray().reshape(-1, self.channels) for out in self._resampler.resample(frame)]
 
 
-def audio_thread(audio: "StreamPipeline", rate: int, channels: int) -> None:
-    """Decode, convert to the device's float32 layout and rate, and queue into sampq."""
+def audio_thread(audio: "StreamPipeline", rate: int, channels: int, afilter: str | None = None,
+                 filter_threads: int = 0) -> None:
+    """Decode, convert to the device's float32 layout and rate (through -af when given),
+    and queue into sampq."""
     d = audio.decoder
     assert d is not None
     sampq = audio.frameq
     tb = float(audio.st.time_base)
     conv = AudioConverter(rate, channels)
+    filters = AudioFilters(afilter, rate, conv.layout, filter_threads) if afilter else None
     last_serial = -1
     next_pts = math.nan
     for frame in d.frames():
         if d.pkt_serial != last_serial:
-            conv.reset()  # drop samples the resampler buffered before the seek
+            conv.reset()  # drop samples the resampler (or the filters) held before the seek
+            if filters is not None:
+                filters.reset()
             last_serial = d.pkt_serial
             next_pts = math.nan
-        if frame.pts is not None:
-            pts = frame.pts * tb
-        else:
-            pts = next_pts
-        src_rate = frame.sample_rate
+        pts = frame.pts * tb if frame.pts is not None else next_pts
         try:
-            out_frames = conv.convert(frame)
+            if filters is not None:
+                blocks = filters.process(frame)
+            else:
+                blocks = [(samples, None) for samples in conv.convert(frame)]
+        except FilterError:
+            raise
         except (av.error.FFmpegError, ValueError):
             conv.reset()
             continue
         # The resampler may hold back a few samples; later output keeps its own timing.
         offset = 0.0
-        for samples in out_frames:
-            start = pts + offset if not math.isnan(pts) else math.nan
-            skip = d.before_target(d.pkt_serial, start, samples.shape[0] / conv.rate)
+        for samples, block_pts in blocks:
+            start = block_pts if block_pts is not None else (pts + offset if not math.isnan(pts) else math.nan)
+            offset += samples.shape[0] / rate
+            skip = d.before_target(d.pkt_serial, start, samples.shape[0] / rate)
             if skip is not None:
                 # Before an accurate seek's target: drop it, or the part that lies before.
-                cut = min(int(round(skip * conv.rate)), samples.shape[0])
-                offset += cut / conv.rate
+                cut = min(int(round(skip * rate)), samples.shape[0])
+                start += cut / rate
                 samples = samples[cut:]
                 if not samples.shape[0]:
                     continue
@@ -281,15 +302,14 @@ def audio_thread(audio: "StreamPipeline", rate: int, channels: int) -> None:
             if af is None:
                 return
             af.frame = samples
-            af.pts = pts + offset if not math.isnan(pts) else math.nan
-            af.duration = samples.shape[0] / conv.rate
+            af.pts = start
+            af.duration = samples.shape[0] / rate
             af.serial = d.pkt_serial
             af.pos = frame.opaque if isinstance(frame.opaque, int) else -1
             sampq.push()
-            offset += af.duration
             if audio.pktq.serial != d.pkt_serial:
                 break
-        next_pts = (pts + frame.samples / src_rate) if not math.isnan(pts) else math.nan
+        next_pts = (pts + frame.samples / frame.sample_rate) if not math.isnan(pts) else math.nan
 
 
 def subtitle_thread(subtitle: "StreamPipeline") -> None:

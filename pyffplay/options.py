@@ -66,6 +66,9 @@ class Options:
     decoder_reorder_pts: int = -1  # -drp: -1 best effort, 0 dts, 1 pts
     find_stream_info: bool = True
     hwaccel: str | None = None
+    vfilters: tuple[str, ...] = ()  # -vf, repeatable: w cycles through them
+    afilters: str | None = None
+    filter_threads: int = 0
     # -vst / -ast / -sst: FFmpeg stream specifiers of the wanted streams
     wanted_video: str | None = None
     wanted_audio: str | None = None
@@ -168,6 +171,9 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "lowres": ("lowres", _int(0, 8), "decode at 1/2^N of the size (decoders that can)"),
     "drp": ("decoder_reorder_pts", _int(-1, 1), "let decoder reorder pts 0=off 1=on -1=auto"),
     "hwaccel": ("hwaccel", str, "hardware decoding: a device type (cuda, qsv, drm, ...) or auto"),
+    "vf": ("vfilters", str, "set video filters (several -vf: w cycles through them)"),
+    "af": ("afilters", str, "set audio filters"),
+    "filter_threads": ("filter_threads", _int(0), "number of filter threads per graph"),
     "seek_interval": ("seek_interval", _float, "set seek interval for left/right keys, in seconds"),
     "volume": ("volume", int, "set startup volume 0=min 100=max"),
     "f": ("format", str, "force format"),
@@ -212,6 +218,7 @@ FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
                          "read and decode the streams to fill missing information with heuristics"),
     "accurate_seek": ("accurate_seek", True, "seeks land on the frame asked for (decode from the keyframe, show nothing before)"),
 }
+_REPEATABLE = frozenset({"vfilters"})  # given several times: all kept, in order
 _NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
 
 HELP_TEXT = """\
@@ -281,7 +288,10 @@ def parse_args(argv: list[str]) -> Options:
             value = argv[i]
             i += 1
             try:
-                values[attr] = conv(value)
+                if attr in _REPEATABLE:
+                    values[attr] = values.get(attr, ()) + (conv(value),)
+                else:
+                    values[attr] = conv(value)
             except ValueError:
                 raise UsageError(f"Invalid value '{value}' for option '{name}'") from None
         elif name in FLAG_OPTIONS:
