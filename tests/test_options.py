@@ -62,6 +62,7 @@ VALUE_SAMPLES = {
     "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
     "c:a": ("aac", "aac"), "c:v": ("h264", "h264"), "c:s": ("srt", "srt"),
     "drp": ("0", 0), "hwaccel": ("auto", "auto"), "lowres": ("1", 1),
+    "vf": ("hflip", ("hflip",)), "af": ("volume=0.5", "volume=0.5"), "filter_threads": ("2", 2),
     "ast": ("a:1", "a:1"),
     "vst": ("2", "2"),
     "sst": ("m:language:eng", "m:language:eng"),
@@ -405,3 +406,7 @@ def test_accurate_seek_and_stream_specifiers():
     assert parse_args(["x"]).accurate_seek is False
     o = parse_args(["-ast", "a:1", "-vst", "0", "-sst", "m:language:fra", "x"])
     assert (o.wanted_audio, o.wanted_video, o.wanted_subtitle) == ("a:1", "0", "m:language:fra")
+
+
+def test_vf_repeats_and_keeps_the_order():
+    assert parse_args(["-vf", "hflip", "-vf", "scale=320:-2", "x"]).vfilters == ("hflip", "scale=320:-2")
