@@ -90,3 +90,8 @@ def test_section_of_a_report_that_does_not_exist_lies_below_the_notes_line(tmp_p
     soak_report.write_section(out, "## Soak\n\nbody")
     text = out.read_text(encoding="utf-8")
     assert text.index("<!-- notes -->") < text.index(soak_report.BEGIN)
+
+
+def test_wraps_count_returns_from_the_end_to_the_start():
+    nan = float("nan")
+    assert soak.wraps([nan, 0.1, 12.0, 23.5, 0.0, 5.0, 23.2, nan, 1.5, 23.9, 10.0], 24.0) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import itertools
 import os
 import random
 import re
@@ -101,8 +102,15 @@ def problem_lines(stderr: str) -> list[tuple[str, int]]:
     return list(counts.items())
 
 
-def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, minutes: float,
-        seed: int, log) -> dict:
+def wraps(clocks: list[float], duration: float) -> int:
+    """How often the status line's clock went from the last second of the clip to its
+    first two: the loops (and the odd seek back from the very end)."""
+    clocks = [c for c in clocks if c == c]        # no NaN
+    return sum(1 for a, b in itertools.pairwise(clocks) if a >= duration - 1.0 and b < 2.0)
+
+
+def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: float,
+        minutes: float, seed: int, log) -> dict:
     title = f"bench soak {seed}"
     trace = workdir / "soak.jsonl"
     err_path = workdir / "soak.stderr"
@@ -163,6 +171,7 @@ def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, minutes: floa
     res["tracebacks"] = text.count("Traceback (most recent call last)")
     status = [m for m in (STATUS_RE.match(p) for p in re.split(r"[\r\n]+", text)) if m]
     res["status_lines"] = len(status)
+    res["wraps"] = wraps([float(m.group(1)) for m in status], duration)
     trace_events = runs.read_trace(trace)
     res["commands"] = collections.Counter(
         str(e["command"][0]) for e in trace_events if e["ev"] == "command"

@@ -130,6 +130,8 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
              f"{k} {v}" for k, v in sorted(cmds.items(), key=lambda kv: -kv[1]))],
         ["frames shown / dropped (trace)", f"{res.get('frames', '?')} / {res.get('drops', '?')}"],
         ["status lines printed", str(res.get("status_lines", "?"))],
+        ["returns from the clip's last second to its start (loops, or a seek back from the end)",
+         str(res.get("wraps", "?"))],
         ["warning / error lines on stderr", f"{n_problem} ({len(problems)} distinct)"],
         ["tracebacks", str(res.get("tracebacks", "?"))],
         ["crash", res.get("crash") or "none"],
