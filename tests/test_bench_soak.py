@@ -95,3 +95,12 @@ def test_section_of_a_report_that_does_not_exist_lies_below_the_notes_line(tmp_p
 def test_wraps_count_returns_from_the_end_to_the_start():
     nan = float("nan")
     assert soak.wraps([nan, 0.1, 12.0, 23.5, 0.0, 5.0, 23.2, nan, 1.5, 23.9, 10.0], 24.0) == 2
+
+
+def test_pause_model_follows_step_and_toggles():
+    m = soak.PauseModel()
+    for key, paused in (("Left", False), ("s", True), ("s", True), ("space", False),
+                        ("p", True), ("m", True), ("p", False), (None, False)):
+        m.after(key)
+        assert m.paused is paused, key
+    assert m.keys_paused == 0 and m.keys_paused_total == 4

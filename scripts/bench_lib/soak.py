@@ -26,6 +26,7 @@ WARMUP = 10.0            # seconds of play (with keys) before the "start" figure
 SAMPLE_EVERY = 2.0       # seconds between two samples of /proc
 KEY_EVERY = 1.0          # seconds between two keys
 QUIT_BOUND = 5.0         # seconds q may take before the player counts as not responding
+MAX_PAUSED_KEYS = 3      # keys in pause before the driver resumes playback with p
 FLAT_RSS_MIB = 20.0      # "flat": RSS at the end within this of the start
 
 # What a person may press: ffplay's keys, a right click (seek to a fraction of the file),
@@ -33,6 +34,26 @@ FLAT_RSS_MIB = 20.0      # "flat": RSS at the end within this of the start
 # must do nothing harmful). q and ESC are kept for the end.
 ACTIONS = ["Left", "Right", "Up", "Down", "Prior", "Next", "p", "space", "s", "9", "0",
            "KP_Multiply", "KP_Divide", "m", "f", "right-click", "a", "v", "t", "c", "w"]
+
+
+class PauseModel:
+    """Whether the player is paused, from the keys it got: s steps and stays paused
+    (ffplay's step_to_next_frame), p and SPACE toggle, nothing else changes it. Random
+    keys alone would leave it paused 60 % of the time; after MAX_PAUSED_KEYS keys in pause
+    the driver sends p, so the soak mostly plays, the same way for the same seed."""
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.keys_paused = 0          # keys sent since it paused
+        self.keys_paused_total = 0    # keys that found it paused
+
+    def after(self, action: str | None) -> None:
+        if action == "s":
+            self.paused = True
+        elif action in ("p", "space"):
+            self.paused = not self.paused
+        self.keys_paused = self.keys_paused + 1 if self.paused else 0
+        self.keys_paused_total += self.paused
 
 
 def make_clip(cache: Path, log) -> tuple[Path, float]:
@@ -117,6 +138,7 @@ def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: flo
     argv = [*pyffplay, "-loop", "0", "-loglevel", "warning", "-stats", "-window_title", title,
             "-trace_file", str(trace), str(clip)]
     rng = random.Random(seed)
+    pause = PauseModel()
     res: dict = {"seed": seed, "minutes": minutes, "clip": clip.name, "argv": argv,
                  "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
                  "load_start": os.getloadavg(), "samples": [], "keys": [], "send_failures": 0,
@@ -152,9 +174,12 @@ def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: flo
                 next_sample += SAMPLE_EVERY
             if now >= next_key:
                 action, frac = rng.choice(ACTIONS), rng.random()
+                if pause.keys_paused >= MAX_PAUSED_KEYS:
+                    action = "p"            # resume: a soak that mostly plays
                 ok = press(action, frac, wid, env)
                 res["keys"].append([round(now - t0, 2), action, ok])
                 res["send_failures"] += not ok
+                pause.after(action if ok else None)
                 next_key += KEY_EVERY
             time.sleep(max(0.0, min(next_key, next_sample, end) - time.monotonic()))
         res["responds"], res["quit_latency"] = _quit(proc, wid, env)
@@ -164,6 +189,7 @@ def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: flo
             proc.wait(10)
         runs._live.pop(proc.pid, None)
     res["rc"] = proc.returncode
+    res["paused_share"] = pause.keys_paused_total / max(1, len(res["keys"]))
     res["busy_cores"] = (runs.busy_seconds() - busy0) / (time.monotonic() - t_busy0)
     res["load_end"] = os.getloadavg()
     text = err_path.read_bytes().decode("utf-8", "replace")

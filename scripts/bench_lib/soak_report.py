@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench_lib import soak
 from bench_lib.report import NOTES_MARKER, table
-from bench_lib.soak import FLAT_RSS_MIB, KEY_EVERY, QUIT_BOUND, SAMPLE_EVERY, WARMUP, summary
 from bench_lib.stats import fmt
 
 BEGIN, END = "<!-- soak -->", "<!-- /soak -->"
@@ -46,7 +46,7 @@ def plot(res: dict, path: Path) -> str | None:
     ax1.set_ylim(bottom=0)
     ax1.legend(loc="lower right")
     ax1.set_title(f"soak: {res['minutes']:g} min of -loop 0 with a random key every "
-                  f"{KEY_EVERY:g} s (seed {res['seed']})")
+                  f"{soak.KEY_EVERY:g} s (seed {res['seed']})")
     ax2.step(t, [x["threads"] for x in s], where="post", color="tab:blue", label="threads")
     ax2.step(t, [x["fds"] for x in s], where="post", color="tab:green", label="open fds")
     ax2.set_ylim(bottom=0)
@@ -54,7 +54,7 @@ def plot(res: dict, path: Path) -> str | None:
     ax2.set_xlabel("minutes since the window appeared")
     ax2.legend(loc="lower right")
     for ax in (ax1, ax2):
-        ax.axvspan(0, WARMUP / 60, color="0.9")
+        ax.axvspan(0, soak.WARMUP / 60, color="0.9")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -69,8 +69,12 @@ def _short(rev: str) -> str:
     return " ".join(rev.split()[:2]) + (f" + uncommitted{extra}" if extra else "")
 
 
+def _player(res: dict) -> str:
+    return res.get("player_revision") or _short(str(res.get("revision", "?")))
+
+
 def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
-    sm = summary(res)
+    sm = soak.summary(res)
     keys = res["keys"]
     counts: dict[str, int] = {}
     for _t, action, _ok in keys:
@@ -82,14 +86,16 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
         "playback, a random key every second",
         "",
         f"Written by `scripts/bench --soak --soak-minutes {res['minutes']:g} --soak-seed "
-        f"{res['seed']}` on {res['date']} (commit {_short(str(res.get('revision', '?')))}). "
+        f"{res['seed']}` on {res['date']} (pyffplay/ as of commit {_player(res)}). "
         f"`pyffplay -loop 0 -loglevel warning -stats` on `{res['clip']}` (640x360 30 fps "
         "H.264 + AAC, keyframe every 2 s, made by tests/media.py) in a real X window (Xvfb) "
         "with sound to a PulseAudio null sink. Every "
-        f"{KEY_EVERY:g} s the window gets focus and one random key or a right click "
-        "(xdotool, XTEST); the sequence depends only on the seed. /proc/<pid>/status "
-        f"(VmRSS, VmHWM, Threads) and /proc/<pid>/fd are sampled every {SAMPLE_EVERY:g} s; "
-        f"\"start\" is the first sample after {WARMUP:g} s of warm-up, \"end\" the last one "
+        f"{soak.KEY_EVERY:g} s the window gets focus and one random key or a right click "
+        "(xdotool, XTEST); the sequence depends only on the seed, except that after "
+        f"{soak.MAX_PAUSED_KEYS} keys in pause (s pauses, p and SPACE toggle) the next key is p, "
+        "so that the player mostly plays. /proc/<pid>/status "
+        f"(VmRSS, VmHWM, Threads) and /proc/<pid>/fd are sampled every {soak.SAMPLE_EVERY:g} s; "
+        f"\"start\" is the first sample after {soak.WARMUP:g} s of warm-up, \"end\" the last one "
         "before `q`.",
         "",
         f"The machine was shared and busy: load average {load_s} (1/5/15 min) at the start, "
@@ -117,7 +123,7 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
     n_problem = sum(n for _l, n in problems)
     quit_txt = (f"yes: `q` ended it in {res['quit_latency'] * 1000:.0f} ms (exit code "
                 f"{res.get('rc')})" if res.get("responds") else
-                f"**no**: still running {QUIT_BOUND:g} s after `q` (killed)")
+                f"**no**: still running {soak.QUIT_BOUND:g} s after `q` (killed)")
     flat = sm.get("flat") if sm else None
     verdict = ("–" if flat is None else "flat" if flat else "**not flat**")
     by_key = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
@@ -128,6 +134,8 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
         ["commands the player handled (trace; a, v, t, c, w have none yet)",
          f"{sum(cmds.values())}: " + ", ".join(
              f"{k} {v}" for k, v in sorted(cmds.items(), key=lambda kv: -kv[1]))],
+        ["seconds in pause (keys that found it paused)",
+         fmt(100 * res["paused_share"], ".0f") + " %" if "paused_share" in res else "?"],
         ["frames shown / dropped (trace)", f"{res.get('frames', '?')} / {res.get('drops', '?')}"],
         ["status lines printed", str(res.get("status_lines", "?"))],
         ["returns from the clip's last second to its start (loops, or a seek back from the end)",
@@ -136,7 +144,7 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
         ["tracebacks", str(res.get("tracebacks", "?"))],
         ["crash", res.get("crash") or "none"],
         ["still responding at the end", quit_txt],
-        [f"flat (RSS end − start ≤ {FLAT_RSS_MIB:g} MiB, threads and fds equal)", verdict],
+        [f"flat (RSS end − start ≤ {soak.FLAT_RSS_MIB:g} MiB, threads and fds equal)", verdict],
     ]
     lines += [table(["", ""], rows)]
     if problems:
