@@ -121,9 +121,13 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
                          "end − start"], rows), ""]
     problems = res.get("problems") or []
     n_problem = sum(n for _l, n in problems)
-    quit_txt = (f"yes: `q` ended it in {res['quit_latency'] * 1000:.0f} ms (exit code "
-                f"{res.get('rc')})" if res.get("responds") else
-                f"**no**: still running {soak.QUIT_BOUND:g} s after `q` (killed)")
+    if res.get("responds"):
+        quit_txt = (f"yes: `q` ended it in {res['quit_latency'] * 1000:.0f} ms (exit code "
+                    f"{res.get('rc')})")
+    elif res.get("crash"):
+        quit_txt = "**no**: it had crashed"
+    else:
+        quit_txt = f"**no**: still running {soak.QUIT_BOUND:g} s after `q` (killed)"
     flat = sm.get("flat") if sm else None
     verdict = ("–" if flat is None else "flat" if flat else "**not flat**")
     by_key = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
