@@ -104,3 +104,15 @@ def test_pause_model_follows_step_and_toggles():
         m.after(key)
         assert m.paused is paused, key
     assert m.keys_paused == 0 and m.keys_paused_total == 4
+
+
+def test_a_regenerated_ab_report_keeps_the_soak_section(tmp_path):
+    from bench_lib import report
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# old\n\n<!-- notes -->\n## Findings\n", encoding="utf-8")
+    soak_report.write_section(out, "## Soak\n\nbody")
+    report.write(out, header="# new", machine_rows=[], version_rows=[], method="m", targets=[],
+                 figures_md="f", extra_md="")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# new") and "# old" not in text
+    assert f"{soak_report.BEGIN}\n## Soak\n\nbody\n{soak_report.END}" in text
