@@ -75,6 +75,7 @@ class Options:
     wanted_video: str | None = None
     wanted_audio: str | None = None
     wanted_subtitle: str | None = None
+    renderer: str = "auto"  # SDL: auto, gpu, software
     vo: str | None = None  # None: chosen from the environment
     ao: str | None = None  # None: sounddevice, else null when no device opens
     term_colors: str = "auto"
@@ -202,6 +203,8 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "avio_spill": ("avio_spill", _bool01, "past -avio_mem, spill a pipe to a temporary file (1) or fail (0)"),
     "vo": ("vo", _choice("sdl", "terminal", "null"),
            "video output: sdl, terminal or null (default: sdl with a display, else terminal)"),
+    "renderer": ("renderer", _choice("auto", "gpu", "software"),
+                 "SDL renderer: gpu, software, or auto (software when OpenGL runs on the CPU)"),
     "ao": ("ao", _choice("sounddevice", "null"),
            "audio output: sounddevice or null (default: sounddevice, null when no device opens)"),
     "term_colors": ("term_colors", _choice("auto", "truecolor", "256"),

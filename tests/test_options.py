@@ -58,6 +58,7 @@ def test_defaults_are_ffplays():
 # name -> (argument, expected attribute value)
 VALUE_SAMPLES = {
     "ao": ("null", "null"),
+    "renderer": ("software", "software"),
     "acodec": ("aac", "aac"), "vcodec": ("h264", "h264"), "scodec": ("srt", "srt"),
     "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
     "c:a": ("aac", "aac"), "c:v": ("h264", "h264"), "c:s": ("srt", "srt"),

@@ -34,6 +34,10 @@ class VideoOutput:
     def display(self, vp: "Frame | None") -> None:
         pass
 
+    def describe(self) -> dict[str, object]:
+        """What the trace records of the driver (its name, the renderer it chose)."""
+        return {"vo": type(self).__name__}
+
     def display_rgb(self, rgb: "np.ndarray") -> None:
         """Show an RGB picture over the whole output (the audio show modes)."""
 
