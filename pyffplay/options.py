@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from pyffplay.errors import UsageError
-from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, parse_size
+from pyffplay.memory_avio import DEFAULT_MAX_DISK, DEFAULT_MAX_MEMORY, parse_size
 
 LOG_LEVELS = {"quiet": -8, "panic": 0, "fatal": 8, "error": 16, "warning": 24,
               "info": 32, "verbose": 40, "debug": 48, "trace": 56}
 AV_LOG_INFO = LOG_LEVELS["info"]
 AV_LOG_WARNING = LOG_LEVELS["warning"]
 DEFAULT_AVIO_MEM = DEFAULT_MAX_MEMORY
+DEFAULT_AVIO_DISK = DEFAULT_MAX_DISK
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Options:
     seek_by_bytes: int = -1
     trace_file: str | None = None
     avio_mem: int = DEFAULT_AVIO_MEM
-    avio_spill: bool = True
+    avio_disk: int = DEFAULT_AVIO_DISK  # temporary disk for a pipe past avio_mem; 0 = none
+    avio_spill: bool = True  # the older switch: False means avio_disk 0
     warnings: list[str] = field(default_factory=list)
     show_help: bool = False
     untimed: bool = False
@@ -123,6 +125,13 @@ def _loglevel(text: str) -> int:
     return int(level)
 
 
+def _positive_size(text: str) -> int:
+    value = parse_size(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
 def _bool01(text: str) -> bool:
     if text not in ("0", "1"):
         raise ValueError(text)
@@ -147,8 +156,11 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "loglevel": ("loglevel", _loglevel, "set logging level"),
     "v": ("loglevel", _loglevel, "set logging level"),
     "trace_file": ("trace_file", str, "write a JSON-lines trace of frames, seeks and audio callbacks"),
-    "avio_mem": ("avio_mem", parse_size, "memory kept of the input (pipes keep all they read), e.g. 256M"),
-    "avio_spill": ("avio_spill", _bool01, "past -avio_mem, spill a pipe to a temporary file (1) or fail (0)"),
+    "avio_mem": ("avio_mem", _positive_size, "memory kept of the input, e.g. 256M (default 256M)"),
+    "avio_disk": ("avio_disk", parse_size,
+                  ("temporary disk for a pipe past -avio_mem (default 1G; 0 = never spill); "
+                   "a pipe keeps the last -avio_mem + -avio_disk bytes it read")),
+    "avio_spill": ("avio_spill", _bool01, "0: the same as -avio_disk 0 (kept for older command lines)"),
     "vo": ("vo", _choice("sdl", "terminal", "null"),
            "video output: sdl, terminal or null (default: sdl with a display, else terminal)"),
     "term_colors": ("term_colors", _choice("auto", "truecolor", "256"),
@@ -262,6 +274,8 @@ def parse_args(argv: list[str]) -> Options:
         opts.volume = 100
     if opts.seek_interval == 0:
         opts.seek_interval = 10.0
+    if not opts.avio_spill:
+        opts.avio_disk = 0
     if opts.display_disable:
         opts.video_disable = True
     if opts.untimed:
