@@ -118,7 +118,7 @@ def test_big_ts_through_a_pipe_stays_bounded(player, big_ts, tmp_path):
             run = player.start(*bounds, "-window_title", "bounded-pipe", "-",
                                input_cmd=["cat", big_ts], env=env)
         run.wait_clock(1.0, timeout=30)
-        peaks[how] = sample_until_clock(run, tmpdir, 13.0, timeout=60)
+        peaks[how] = sample_until_clock(run, tmpdir, 12.0, timeout=60)
         if how == "pipe":
             cat = run.helpers[0]
             read_by_cat = file_position(cat.pid, 3)  # cat's input file is its descriptor 3
@@ -133,7 +133,7 @@ def test_big_ts_through_a_pipe_stays_bounded(player, big_ts, tmp_path):
     assert peaks["pipe"]["rss"] <= peaks["direct"]["rss"] + 40
     # Far more than the 48 MiB window went through, and not the whole file: the reader
     # keeps pace with playback (back-pressure on cat) instead of slurping the pipe.
-    assert 100 * MiB < read_by_cat < big_ts.stat().st_size - 20 * MiB
+    assert 100 * MiB < read_by_cat < big_ts.stat().st_size - 16 * MiB
 
 
 # -- (3) a seek to bytes that were dropped ----------------------------------------------
@@ -271,7 +271,9 @@ def test_quit_during_a_stall_is_prompt(player, x11, plain_ts, how):
         rc = run.wait(5)
     finally:
         writer.stop()
-    print(f"\nquit by {how} during a stall: {1000 * latency:.0f} ms")
+    exit_event = run.events("exit")[-1]["t"] - t0  # do_exit done: threads stopped, output closed
+    print(f"\nquit by {how} during a stall: {1000 * latency:.0f} ms "
+          f"(player's exit event at {1000 * exit_event:.0f} ms)")
     assert "Traceback" not in run.stderr()
     assert rc == 0, run.stderr()[-2000:]
     assert latency < 1.0, f"{1000 * latency:.0f} ms"
