@@ -11,7 +11,7 @@ finding a byte is arithmetic. The newest chunks live in memory; when memory is f
 oldest memory chunk moves to the temporary file, into slot ``k % disk_slots``: the file is
 a ring of fixed size and disk use stays flat however long the pipe plays. Nothing at or
 after the read position is ever dropped: ``room()`` answers 0 instead, which is the
-back-pressure the reader thread waits on.
+back-pressure the reader thread waits on. Both bounds count whole chunks (rounded down).
 """
 
 from __future__ import annotations

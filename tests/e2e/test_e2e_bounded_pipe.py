@@ -123,6 +123,7 @@ def test_big_ts_through_a_pipe_stays_bounded(player, big_ts, tmp_path):
             cat = run.helpers[0]
             read_by_cat = file_position(cat.pid, 3)  # cat's input file is its descriptor 3
         quit_cleanly(run)
+        assert not warnings_of(run), warnings_of(run)  # playing on never needs dropped bytes
         assert list(tmpdir.iterdir()) == []  # nothing left behind
     print(f"\nbig TS {big_ts.stat().st_size / MiB:.0f} MiB, peaks over "
           f"{peaks['pipe']['samples']} samples: direct RSS {peaks['direct']['rss']:.0f} MiB; "
