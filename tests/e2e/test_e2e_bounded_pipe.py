@@ -4,9 +4,11 @@ stall is prompt. All with the real player reading a real pipe."""
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import signal
+import termios
 import threading
 import time
 from pathlib import Path
@@ -278,3 +280,32 @@ def test_quit_during_a_stall_is_prompt(player, x11, plain_ts, how):
     assert "Traceback" not in run.stderr()
     assert rc == 0, run.stderr()[-2000:]
     assert latency < 1.0, f"{1000 * latency:.0f} ms"
+
+
+def test_sigterm_while_probing_a_stalled_pipe_is_prompt(player, plain_ts):
+    """The stall comes before FFmpeg has seen enough to open the input: the read thread
+    is inside av.open, waiting on the pipe."""
+    data = plain_ts.read_bytes()
+    writer = Writer(data, pause_at=len(data) // 10 // 188 * 188)  # 1.2 s: too little to probe
+    run = start_with_writer(player, writer)
+    try:
+        assert writer.paused.wait(30)
+        _wait_until(lambda: pipe_fill(writer.w) == 0, 30, what="the player to drain the pipe")
+        assert run.poll() is None
+        t0 = time.monotonic()
+        run.signal(signal.SIGTERM)
+        latency = run.wait_exit_time(5) - t0
+        rc = run.wait(5)
+    finally:
+        writer.stop()
+    print(f"\nSIGTERM while probing a stalled pipe: {1000 * latency:.0f} ms")
+    assert "Traceback" not in run.stderr()
+    assert rc == 0, run.stderr()[-2000:]
+    assert latency < 1.0, f"{1000 * latency:.0f} ms"
+
+
+def pipe_fill(fd: int) -> int:
+    """Bytes waiting in an OS pipe (either end)."""
+    buf = bytearray(4)
+    fcntl.ioctl(fd, termios.FIONREAD, buf)
+    return int.from_bytes(buf, "little")
