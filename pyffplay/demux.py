@@ -45,8 +45,9 @@ def open_container(vs: "VideoState") -> Any:
     opts = vs.opts
     # pipe_seek_end=False: FFmpeg asks a pipe for its size (SEEK_END); answering would
     # mean reading a live pipe to its end before playing anything.
-    avio = open_source(vs.source, opts.input or "", max_memory=opts.avio_mem, spill=opts.avio_spill,
-                       pipe_seek_end=False)
+    # on_warning: told once when FFmpeg seeks to bytes of a pipe that were dropped.
+    avio = open_source(vs.source, opts.input or "", max_memory=opts.avio_mem, max_disk=opts.avio_disk,
+                       pipe_seek_end=False, on_warning=vs.warn)
     vs.avio = avio
     name = opts.input
     try:
@@ -333,11 +334,13 @@ def _in_play_range(vs: "VideoState", packet: Any) -> bool:
 def _do_seek(vs: "VideoState", ic: Any) -> None:
     control = vs.control
     target = control.seek_pos
+    dropped = vs.avio.dropped_seeks
     try:
         with vs.codec_locks():
             ic.seek(target, backward=True, unsupported_byte_offset=control.seek_bytes)
     except (av.error.FFmpegError, OSError, ValueError):
-        vs.warn(f"{vs.opts.input}: error while seeking")
+        if vs.avio.dropped_seeks == dropped:  # else the AVIO said why (once)
+            vs.warn(f"{vs.opts.input}: error while seeking")
     else:
         for p in vs.pipelines:
             if p.is_open:

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from pyffplay.errors import UsageError
-from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, parse_size
+from pyffplay.memory_avio import DEFAULT_MAX_DISK, DEFAULT_MAX_MEMORY, parse_size
 
 LOG_LEVELS = {"quiet": -8, "panic": 0, "fatal": 8, "error": 16, "warning": 24,
               "info": 32, "verbose": 40, "debug": 48, "trace": 56}
 AV_LOG_INFO = LOG_LEVELS["info"]
 AV_LOG_WARNING = LOG_LEVELS["warning"]
 DEFAULT_AVIO_MEM = DEFAULT_MAX_MEMORY
+DEFAULT_AVIO_DISK = DEFAULT_MAX_DISK
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class Options:
     seek_by_bytes: int = -1
     trace_file: str | None = None
     avio_mem: int = DEFAULT_AVIO_MEM
-    avio_spill: bool = True
+    avio_disk: int = DEFAULT_AVIO_DISK  # temporary disk for a pipe past avio_mem; 0 = none
+    avio_spill: bool = True  # the older switch: False means avio_disk 0
     warnings: tuple[str, ...] = ()
     show_help: bool = False
     untimed: bool = False
@@ -155,6 +157,13 @@ def _show_mode(text: str) -> str:
     raise ValueError(text)
 
 
+def _positive_size(text: str) -> int:
+    value = parse_size(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
 def _bool01(text: str) -> bool:
     if text not in ("0", "1"):
         raise ValueError(text)
@@ -199,8 +208,11 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "loglevel": ("loglevel", _loglevel, "set logging level"),
     "v": ("loglevel", _loglevel, "set logging level"),
     "trace_file": ("trace_file", str, "write a JSON-lines trace of frames, seeks and audio callbacks"),
-    "avio_mem": ("avio_mem", parse_size, "memory kept of the input (pipes keep all they read), e.g. 256M"),
-    "avio_spill": ("avio_spill", _bool01, "past -avio_mem, spill a pipe to a temporary file (1) or fail (0)"),
+    "avio_mem": ("avio_mem", _positive_size, "memory kept of the input, e.g. 256M (default 256M)"),
+    "avio_disk": ("avio_disk", parse_size,
+                  ("temporary disk for a pipe past -avio_mem (default 1G; 0 = never spill); "
+                   "a pipe keeps the last -avio_mem + -avio_disk bytes it read")),
+    "avio_spill": ("avio_spill", _bool01, "0: the same as -avio_disk 0 (kept for older command lines)"),
     "vo": ("vo", _choice("sdl", "terminal", "null"),
            "video output: sdl, terminal or null (default: sdl with a display, else terminal)"),
     "renderer": ("renderer", _choice("auto", "gpu", "software"),
@@ -334,6 +346,8 @@ def _finish(values: dict[str, Any]) -> Options:
         values["volume"] = 100
     if values.get("seek_interval") == 0:
         values["seek_interval"] = 10.0
+    if not values.get("avio_spill", True):
+        values["avio_disk"] = 0
     if values.get("display_disable"):
         values["video_disable"] = True
     if values.get("untimed"):

@@ -101,7 +101,7 @@ class Player:
             except Exception as e:  # SDL could not start, and the like
                 self._finish("error", f"cannot start video output: {e}", reporter)
                 return
-            trace.event("output", **self._output.describe())
+            trace.event("output", None, **self._output.describe())
             vs = VideoState(self._opts, self._source, self._output, reporter)
             if self._on_frame is not None:
                 on_frame = self._on_frame

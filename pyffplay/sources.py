@@ -23,6 +23,7 @@ class BytesAVIO:
 
     is_pipe = False
     error: str | None = None
+    dropped_seeks = 0  # nothing is ever dropped
 
     def __init__(self, data: Any, name: str) -> None:
         self.name = name
@@ -68,6 +69,7 @@ class FileObjectAVIO:
     is_pipe = False
     error: str | None = None
     size: int | None = None
+    dropped_seeks = 0
 
     def __init__(self, obj: Any, name: str) -> None:
         self.name = name

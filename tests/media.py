@@ -136,7 +136,7 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
               fps: int = 30, audio: bool = True, sample_rate: int = 48000,
               keyint: int | None = None, moov_at_end: bool = True,
               container: str | None = None, preset: str = "ultrafast", rotation: float = 0,
-              scene: str = "scroll"):
+              scene: str = "scroll", muxrate: int | None = None):
     """Write an H.264 (+ AAC stereo) clip whose frame ``i`` shows ``i`` in its index row.
 
     MP4 from PyAV keeps the moov atom at the end unless ``moov_at_end=False`` (faststart).
@@ -144,7 +144,8 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
     suffix of ``path`` decides. ``keyint`` sets the GOP length in frames. ``rotation``
     stores a display matrix (degrees counter-clockwise, as PyAV's frame.rotation reports).
     ``scene``: "scroll" (every pixel moves every frame) or "still" (a box crosses a fixed
-    background).
+    background). ``muxrate`` (MPEG-TS only): a constant rate in bit/s, padded with null
+    packets, for a large file that is cheap to make and to play.
     Returns ``path``.
     """
     path = Path(path)
@@ -152,6 +153,8 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
     options = {}
     if fmt in ("mp4", "mov", "ipod") and not moov_at_end:
         options["movflags"] = "faststart"
+    if muxrate:
+        options["muxrate"] = str(muxrate)
     n_frames = int(round(duration * fps))
     tmp = path.with_name(path.name + ".part")
     with av.open(str(tmp), "w", format=fmt or None, options=options) as out:
