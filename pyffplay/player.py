@@ -39,6 +39,13 @@ SYNC_SMOOTHING = 0.1
 AV_TIME_BASE = 1_000_000
 
 
+def chapter_starts(ic: Any) -> list[float]:
+    """Chapter start times in seconds (PyAV 18: ``chapters()`` gives a list of dicts)."""
+    if ic is None:
+        return []
+    return sorted(float(ch["start"] * ch["time_base"]) for ch in ic.chapters())
+
+
 class VideoState:
     def __init__(self, opts: Options, output: VideoOutput, trace: Trace) -> None:
         self.opts = opts
@@ -239,18 +246,18 @@ class VideoState:
         self.stream_seek(int(pos * AV_TIME_BASE), int(incr * AV_TIME_BASE))
 
     def seek_chapter(self, incr: int) -> None:
-        chapters = self.ic.chapters if self.ic is not None else []
-        if not chapters:
+        """ffplay's seek_chapter: to the start of the chapter ``incr`` away from the current."""
+        starts = chapter_starts(self.ic)
+        if not starts:
             return
         pos = self.get_master_clock()
-        i = 0
-        while i < len(chapters) and chapters[i].start * float(chapters[i].time_base) <= pos:
-            i += 1
-        i = max(i - 1 + incr, 0)
-        if i >= len(chapters):
+        if math.isnan(pos):
+            pos = self.seek_pos / AV_TIME_BASE
+        i = sum(1 for start in starts if start <= pos) - 1  # the current chapter
+        i = max(i + incr, 0)
+        if i >= len(starts):
             return
-        ch = chapters[i]
-        self.stream_seek(int(ch.start * float(ch.time_base) * AV_TIME_BASE), 0)
+        self.stream_seek(int(starts[i] * AV_TIME_BASE), 0)
 
     def seek_fraction(self, frac: float) -> None:
         ic = self.ic
@@ -285,7 +292,7 @@ class VideoState:
         elif name == "seek":
             self.seek_relative(cmd[1])
         elif name == "seek_page":
-            if self.ic is not None and len(self.ic.chapters) > 1:
+            if len(chapter_starts(self.ic)) > 1:
                 self.seek_chapter(cmd[1])
             else:
                 self.seek_relative(600.0 * cmd[1])
