@@ -30,20 +30,31 @@ def main(argv: list[str] | None = None) -> int:
     from pyffplay.options import help_text, parse_args
 
     argv = sys.argv[1:] if argv is None else argv
+    # Until the player installs its own handlers, Ctrl-C or SIGTERM ends start-up quietly.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         opts = parse_args(argv)
     except PlayerError as e:
         print(f"pyffplay: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 0
     if opts.show_help:
         sys.stdout.write(help_text())
         return 0
-    code = _play(opts)
+    try:
+        code = _play(opts)
+    except KeyboardInterrupt:
+        code = 0
     # Worker threads may sit inside FFmpeg or PortAudio calls; everything that matters
     # (terminal, trace, audio device) is closed by now, so leave without waiting on them.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _local_path_error(name: str) -> str | None:
@@ -73,13 +84,14 @@ def _play(opts: "Options") -> int:
                                       messages.status if opts.status_enabled else None, _T_START)
     messages.player = player
     console = Console(player)
-    try:
-        player.play()
-    except PlayerError as e:
-        print(f"pyffplay: {e}", file=sys.stderr)
-        return 1
+    # Signals and keys first: a Ctrl-C during start-up is a quit the player sees at once.
     console.start()
     try:
+        try:
+            player.play()
+        except PlayerError as e:
+            print(f"pyffplay: {e}", file=sys.stderr)
+            return 1
         while player.wait(WAIT_SLICE) is None:
             pass
     finally:
