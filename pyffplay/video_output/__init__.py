@@ -32,6 +32,9 @@ class VideoOutput:
     def display(self, vp: "Frame | None") -> None:
         pass
 
+    def set_title(self, title: str) -> None:
+        """The window's title from the input (any thread: used when the window opens)."""
+
     def poll_events(self, emit: Callable[["Command"], None]) -> None:
         pass
 
