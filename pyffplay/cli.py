@@ -24,8 +24,6 @@ AV_LOG_WARNING = 24
 AV_LOG_INFO = 32
 # -vo terminal: FFmpeg's lines kept for after exit (the newest, when there are more).
 MAX_DEFERRED_LINES = 2000
-# How long an FFmpeg line stays on the terminal's status row.
-NOTICE_SECONDS = 3.0
 # The main thread wakes this often while waiting, so signal handlers run promptly.
 WAIT_SLICE = 0.05
 
@@ -143,7 +141,6 @@ class Messages:
         self._lock = threading.Lock()
         self._pipe: Any = None
         self._partial = b""
-        self._notice: tuple[str, float] | None = None  # a log line on the status row, until
 
     def capture_stderr(self) -> None:
         """-vo terminal (or the terminal chosen for want of a display): fd 2 into a pipe."""
@@ -165,9 +162,6 @@ class Messages:
     def status(self, line: str) -> None:
         row = self._status_row()
         if row is not None:
-            notice = self._notice
-            if notice is not None and time.monotonic() < notice[1]:
-                line = notice[0]
             row.show_status(line)
             return
         self._status_shown = True
@@ -212,8 +206,9 @@ class Messages:
             if line:
                 if len(self.deferred) == self.deferred.maxlen:
                     self.dropped += 1
+                # Kept for after exit: the status row is the status line's (and pyffplay's
+                # warnings'), and a burst of decoder errors would hide it for good.
                 self.deferred.append(line)
-                self._notice = (line, time.monotonic() + NOTICE_SECONDS)
 
     def finish(self) -> None:
         if self._pipe is not None:
