@@ -11,7 +11,8 @@ from __future__ import annotations
 import ctypes
 import platform
 import sys
-from typing import Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from pyffplay import avlibs
 
@@ -25,6 +26,11 @@ AVFILTER_FLAG_DYNAMIC_INPUTS, AVFILTER_FLAG_DYNAMIC_OUTPUTS, AVFILTER_FLAG_SLICE
 AVFILTER_FLAG_SUPPORT_TIMELINE = (1 << 16) | (1 << 17)
 AV_OPT_FLAG_RUNTIME_PARAM = 1 << 15
 AV_PIX_FMT_FLAG_PAL, AV_PIX_FMT_FLAG_BITSTREAM, AV_PIX_FMT_FLAG_HWACCEL = 1 << 1, 1 << 2, 1 << 3
+
+
+def _mark(flag: object, letter: str) -> str:
+    """One column of ffmpeg's flag columns: the letter, or '.'."""
+    return letter if flag else "."
 
 
 # -- the banner and -version ----------------------------------------------------------------
@@ -45,8 +51,10 @@ def program_info(version: str, ffmpeg: str, pyav: str, python: str, configuratio
 
 def lib_version_lines(libs: Iterable[LibVersion], indent: str) -> list[str]:
     """``  libavutil      60. 26.102 / 60. 26.102``"""
-    return ["%slib%-11s %2d.%3d.%3d / %2d.%3d.%3d" % (indent, lib.name, *lib.built, *lib.running)
-            for lib in libs]
+    def triplet(v: tuple[int, int, int]) -> str:
+        return f"{v[0]:2d}.{v[1]:3d}.{v[2]:3d}"
+
+    return [f"{indent}lib{lib.name:<11} {triplet(lib.built)} / {triplet(lib.running)}" for lib in libs]
 
 
 def gather_lib_versions() -> list[LibVersion]:
@@ -129,7 +137,8 @@ class FormatEntry(NamedTuple):
     mux: bool
 
 
-def merge_formats(demuxers: Iterable[tuple[str, str]], muxers: Iterable[tuple[str, str]]) -> list[FormatEntry]:
+def merge_formats(demuxers: Iterable[tuple[str, str]],
+                  muxers: Iterable[tuple[str, str]]) -> list[FormatEntry]:
     """One row per name, sorted as strcmp does; a name both muxed and demuxed keeps the
     muxer's description, as ffmpeg's show_formats_devices does."""
     rows: dict[str, list] = {}
@@ -145,7 +154,8 @@ def merge_formats(demuxers: Iterable[tuple[str, str]], muxers: Iterable[tuple[st
 def format_formats(entries: Iterable[FormatEntry]) -> str:
     lines = ["File formats:", " D. = Demuxing supported", " .E = Muxing supported", " --"]
     for e in entries:
-        lines.append(" %s%s %-15s %s" % ("D" if e.demux else " ", "E" if e.mux else " ", e.name, e.long_name or " "))
+        marks = ("D" if e.demux else " ") + ("E" if e.mux else " ")
+        lines.append(f" {marks} {e.name:<15} {e.long_name or ' '}")
     return "\n".join(lines) + "\n"
 
 
@@ -251,21 +261,22 @@ def format_codecs(descs: Iterable[CodecDesc], impls: list[CodecImpl]) -> str:
             continue
         decs = [c.name for c in impls if c.id == d.id and c.decoder]
         encs = [c.name for c in impls if c.id == d.id and not c.decoder]
-        line = " %s%s%s%s%s%s %-20s %s" % (
-            "D" if decs else ".", "E" if encs else ".", MEDIA_CHAR.get(d.type, "?"),
-            "I" if d.props & AV_CODEC_PROP_INTRA_ONLY else ".", "L" if d.props & AV_CODEC_PROP_LOSSY else ".",
-            "S" if d.props & AV_CODEC_PROP_LOSSLESS else ".", d.name, d.long_name)
+        marks = (_mark(bool(decs), "D") + _mark(bool(encs), "E") + MEDIA_CHAR.get(d.type, "?")
+                 + _mark(d.props & AV_CODEC_PROP_INTRA_ONLY, "I") + _mark(d.props & AV_CODEC_PROP_LOSSY, "L")
+                 + _mark(d.props & AV_CODEC_PROP_LOSSLESS, "S"))
+        line = f" {marks} {d.name:<20} {d.long_name}"
         if any(n != d.name for n in decs):
-            line += " (decoders: %s)" % "".join(n + " " for n in decs)
+            line += " (decoders: " + "".join(n + " " for n in decs) + ")"
         if any(n != d.name for n in encs):
-            line += " (encoders: %s)" % "".join(n + " " for n in encs)
+            line += " (encoders: " + "".join(n + " " for n in encs) + ")"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
 
 def format_codec_impls(descs: Iterable[CodecDesc], impls: list[CodecImpl], decoders: bool) -> str:
     """ffmpeg's print_codecs (-decoders / -encoders)."""
-    lines = ["Decoders:" if decoders else "Encoders:", " V..... = Video", " A..... = Audio", " S..... = Subtitle",
+    lines = ["Decoders:" if decoders else "Encoders:", " V..... = Video", " A..... = Audio",
+             " S..... = Subtitle",
              " .F.... = Frame-level multithreading", " ..S... = Slice-level multithreading",
              " ...X.. = Codec is experimental", " ....B. = Supports draw_horiz_band",
              " .....D = Supports direct rendering method 1", " ------"]
@@ -274,11 +285,11 @@ def format_codec_impls(descs: Iterable[CodecDesc], impls: list[CodecImpl], decod
             if c.id != d.id or c.decoder != decoders:
                 continue
             cap = c.capabilities
-            line = " %s%s%s%s%s%s %-20s %s" % (
-                MEDIA_CHAR.get(d.type, "?"), "F" if cap & AV_CODEC_CAP_FRAME_THREADS else ".",
-                "S" if cap & AV_CODEC_CAP_SLICE_THREADS else ".", "X" if cap & AV_CODEC_CAP_EXPERIMENTAL else ".",
-                "B" if cap & AV_CODEC_CAP_DRAW_HORIZ_BAND else ".", "D" if cap & AV_CODEC_CAP_DR1 else ".",
-                c.name, c.long_name)
+            marks = (MEDIA_CHAR.get(d.type, "?") + _mark(cap & AV_CODEC_CAP_FRAME_THREADS, "F")
+                     + _mark(cap & AV_CODEC_CAP_SLICE_THREADS, "S")
+                     + _mark(cap & AV_CODEC_CAP_EXPERIMENTAL, "X")
+                     + _mark(cap & AV_CODEC_CAP_DRAW_HORIZ_BAND, "B") + _mark(cap & AV_CODEC_CAP_DR1, "D"))
+            line = f" {marks} {c.name:<20} {c.long_name}"
             if c.name != d.name:
                 line += f" (codec {d.name})"
             lines.append(line)
@@ -318,10 +329,10 @@ def format_filters(filters: Iterable[FilterInfo]) -> str:
              "  A = Audio input/output", "  V = Video input/output",
              "  N = Dynamic number and/or type of input/output", "  | = Source or sink filter"]
     for f in filters:
-        lines.append(" %s%s%s %-17s %-10s %s" % (
-            "T" if f.flags & AVFILTER_FLAG_SUPPORT_TIMELINE else ".",
-            "S" if f.flags & AVFILTER_FLAG_SLICE_THREADS else ".", "C" if f.commands else ".",
-            f.name, filter_pads_text(f.inputs, f.outputs, f.flags), f.description))
+        marks = (_mark(f.flags & AVFILTER_FLAG_SUPPORT_TIMELINE, "T")
+                 + _mark(f.flags & AVFILTER_FLAG_SLICE_THREADS, "S") + _mark(f.commands, "C"))
+        pads = filter_pads_text(f.inputs, f.outputs, f.flags)
+        lines.append(f" {marks} {f.name:<17} {pads:<10} {f.description}")
     return "\n".join(lines) + "\n"
 
 
@@ -354,7 +365,8 @@ def gather_filters() -> list[FilterInfo]:
         pads = []
         for is_out, arr in ((0, f.inputs), (1, f.outputs)):
             n = lib.avfilter_filter_pad_count(p, is_out)
-            pads.append("".join(MEDIA_CHAR.get(lib.avfilter_pad_get_type(arr, j), "?") for j in range(n))[:30])
+            types = (MEDIA_CHAR.get(lib.avfilter_pad_get_type(arr, j), "?") for j in range(n))
+            pads.append("".join(types)[:30])
         out.append(FilterInfo(avlibs.cstr(f.name), avlibs.cstr(f.description), f.flags, pads[0], pads[1],
                               _has_runtime_options(util, f.priv_class)))
     return out
@@ -367,7 +379,8 @@ class _Comp(ctypes.Structure):
 
 
 class _PixDesc(ctypes.Structure):  # AVPixFmtDescriptor
-    _fields_ = [("name", ctypes.c_char_p), ("nb_components", ctypes.c_uint8), ("log2_chroma_w", ctypes.c_uint8),
+    _fields_ = [("name", ctypes.c_char_p), ("nb_components", ctypes.c_uint8),
+                ("log2_chroma_w", ctypes.c_uint8),
                 ("log2_chroma_h", ctypes.c_uint8), ("flags", ctypes.c_uint64), ("comp", _Comp * 4)]
 
 
@@ -388,10 +401,11 @@ def format_pix_fmts(fmts: Iterable[PixFmt]) -> str:
              "FLAGS NAME            NB_COMPONENTS BITS_PER_PIXEL BIT_DEPTHS", "-----"]
     for f in fmts:
         depths = "-".join(str(d) for d in f.depths) if f.depths else "0"
-        lines.append("%s%s%s%s%s %-16s       %d            %3d      %s" % (
-            "I" if f.sws_in else ".", "O" if f.sws_out else ".", "H" if f.flags & AV_PIX_FMT_FLAG_HWACCEL else ".",
-            "P" if f.flags & AV_PIX_FMT_FLAG_PAL else ".", "B" if f.flags & AV_PIX_FMT_FLAG_BITSTREAM else ".",
-            f.name, f.nb_components, f.bits_per_pixel, depths))
+        marks = (_mark(f.sws_in, "I") + _mark(f.sws_out, "O") + _mark(f.flags & AV_PIX_FMT_FLAG_HWACCEL, "H")
+                 + _mark(f.flags & AV_PIX_FMT_FLAG_PAL, "P")
+                 + _mark(f.flags & AV_PIX_FMT_FLAG_BITSTREAM, "B"))
+        lines.append(f"{marks} {f.name:<16}       {f.nb_components}            "
+                     f"{f.bits_per_pixel:3d}      {depths}")
     return "\n".join(lines) + "\n"
 
 
@@ -430,9 +444,9 @@ def sample_fmts_text() -> str:
 
 def format_layouts(channels: Iterable[tuple[str, str]], layouts: Iterable[tuple[str, list[str]]]) -> str:
     lines = ["Individual channels:", "NAME           DESCRIPTION"]
-    lines += ["%-14s %s" % (name, desc) for name, desc in channels]
+    lines += [f"{name:<14} {desc}" for name, desc in channels]
     lines += ["", "Standard channel layouts:", "NAME           DECOMPOSITION"]
-    lines += ["%-14s %s" % (name, "+".join(parts)) for name, parts in layouts]
+    lines += [f"{name:<14} {'+'.join(parts)}" for name, parts in layouts]
     return "\n".join(lines) + "\n"
 
 
@@ -459,7 +473,8 @@ def gather_layouts() -> tuple[list[tuple[str, str]], list[tuple[str, list[str]]]
     opaque = ctypes.c_void_p()
     while (layout := util.av_channel_layout_standard(ctypes.byref(opaque))):
         util.av_channel_layout_describe(layout, buf, 128)
-        parts = [channel_name(i) for i in range(63) if util.av_channel_layout_index_from_channel(layout, i) >= 0]
+        parts = [channel_name(i) for i in range(63)
+                 if util.av_channel_layout_index_from_channel(layout, i) >= 0]
         layouts.append((avlibs.cstr(buf.value), parts))
     return channels, layouts
 

@@ -38,7 +38,7 @@ class Options:
     exit_on_mousedown: bool = False
     show_status: int = -1  # -1 auto (follows -loglevel), 1 forced, 0 off
     loglevel: int = AV_LOG_INFO
-    log_flags: int = DEFAULT_LOG_FLAGS  # AV_LOG_SKIP_REPEATED / AV_LOG_PRINT_LEVEL (-loglevel repeat+level+...)
+    log_flags: int = DEFAULT_LOG_FLAGS  # AV_LOG_SKIP_REPEATED | AV_LOG_PRINT_LEVEL (-loglevel flags)
     hide_banner: bool = False
     show_info: str | None = None  # -version, -formats, ...: print that and exit (ffinfo.SHOW)
     format: str | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 READ_SIZE = 65536
 JOIN_TIMEOUT = 1.0

@@ -105,10 +105,12 @@ def test_protocols_layout():
 
 
 def test_codecs_layout_lists_other_implementations():
-    descs = [ffinfo.CodecDesc(27, 0, "h264", "H.264", ffinfo.AV_CODEC_PROP_LOSSY | ffinfo.AV_CODEC_PROP_LOSSLESS),
+    lossy_lossless = ffinfo.AV_CODEC_PROP_LOSSY | ffinfo.AV_CODEC_PROP_LOSSLESS
+    descs = [ffinfo.CodecDesc(27, 0, "h264", "H.264", lossy_lossless),
              ffinfo.CodecDesc(86018, 1, "aac", "AAC", ffinfo.AV_CODEC_PROP_LOSSY),
              ffinfo.CodecDesc(5, 0, "old_deprecated", "gone", 0)]
-    impls = [ffinfo.CodecImpl(27, "h264", "H.264", True, ffinfo.AV_CODEC_CAP_FRAME_THREADS | ffinfo.AV_CODEC_CAP_DR1),
+    caps = ffinfo.AV_CODEC_CAP_FRAME_THREADS | ffinfo.AV_CODEC_CAP_DR1
+    impls = [ffinfo.CodecImpl(27, "h264", "H.264", True, caps),
              ffinfo.CodecImpl(27, "libx264", "x264", False, 0),
              ffinfo.CodecImpl(86018, "aac", "AAC", True, ffinfo.AV_CODEC_CAP_DR1)]
     lines = ffinfo.format_codecs(descs, impls).splitlines()
