@@ -204,3 +204,59 @@ def test_terminal_output_keeps_ffmpeg_lines_off_the_picture(term, damaged_h264):
     assert HALF_BLOCK not in after.split("Input #0")[-1]
     assert re.search(r"^\[h264 @ 0x[0-9a-f]+\] concealing ", after, re.M), after[-3000:]
     assert term.stty() == before
+
+
+@pytest.fixture(scope="module")
+def damaged_aac(tmp_path_factory, media):
+    """MPEG-TS whose AAC packets carry garbage: the AAC decoder (one thread) logs the same
+    error several times in a row."""
+    clip = media.clip("dmg-aac-src.ts", duration=3.0, width=160, height=120, keyint=30,
+                      container="mpegts")
+    data = bytearray(clip.read_bytes())
+    rnd = random.Random(3)
+    for k in range(len(data) // 188 // 4, len(data) // 188):
+        pid = ((data[k * 188 + 1] & 0x1F) << 8) | data[k * 188 + 2]
+        if pid == 0x101 and rnd.random() < 0.5:  # the audio stream's PID in PyAV's muxing
+            off = k * 188 + 30
+            data[off:off + 60] = bytes(rnd.getrandbits(8) for _ in range(60))
+    path = tmp_path_factory.mktemp("dmg-aac") / "damaged-aac.ts"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _consecutive_repeats(err: str) -> int:
+    lines = [ln for ln in err.splitlines() if FFMPEG_LOG_RE.match(ln)]
+    return sum(1 for a, b in zip(lines, lines[1:]) if a == b)
+
+
+def test_repeated_lines_collapse_unless_repeat_flag(player, damaged_aac):
+    run = player.run("-autoexit", "-nostats", "-vo", "null", "-ao", "null", damaged_aac, trace=False,
+                     timeout=60)
+    err = run.stderr()
+    assert run.proc.returncode == 0, err[-2000:]
+    assert "[aac @ 0x" in err, err[-2000:]
+    assert re.search(r"^    Last message repeated \d+ times$", err, re.M), err[-3000:]
+    assert _consecutive_repeats(err) == 0
+
+    run = player.run("-autoexit", "-nostats", "-vo", "null", "-ao", "null", "-loglevel", "repeat+info",
+                     damaged_aac, trace=False, timeout=60)
+    err = run.stderr()
+    assert "Last message repeated" not in err
+    assert _consecutive_repeats(err) >= 1, err[-3000:]
+
+
+LIBRARY_SCRIPT = """
+import sys, pyffplay
+with pyffplay.Player(sys.argv[1], vo="null", ao="null", autoexit=True) as p:
+    p.play()
+    print(p.wait(60))
+"""
+
+
+def test_the_library_prints_nothing(player, damaged_h264):
+    """FFmpeg's log is the command line's to turn on: a Player says nothing on stderr."""
+    r = subprocess.run([sys.executable, "-c", LIBRARY_SCRIPT, str(damaged_h264)], capture_output=True,
+                       text=True, env=player.env(), timeout=90)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "eof", r.stdout
+    assert r.stderr == "", r.stderr[-2000:]
