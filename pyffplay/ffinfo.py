@@ -12,7 +12,7 @@ import ctypes
 import platform
 import sys
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pyffplay import avlibs
 
@@ -61,19 +61,21 @@ def gather_lib_versions() -> list[LibVersion]:
     import av
     import av._core
 
-    out = []
+    out: list[LibVersion] = []
     for name in LIBS:
-        meta = av._core.library_meta.get(f"lib{name}")
+        meta: Any = av._core.library_meta.get(f"lib{name}")
+        running: tuple[int, int, int]
         try:
             fn = getattr(avlibs.load(name), f"{name}_version")
             fn.restype = ctypes.c_uint
             running = avlibs.version_triplet(fn())
         except (OSError, AttributeError):
-            running = tuple(av.library_versions.get(f"lib{name}", (0, 0, 0)))
+            a, b, c = av.library_versions.get(f"lib{name}", (0, 0, 0))
+            running = (a, b, c)
         if meta is None and running == (0, 0, 0):
             continue
-        built = tuple(meta["version"]) if meta else running
-        out.append(LibVersion(name, built, running))  # type: ignore[arg-type]
+        built = (meta["version"][0], meta["version"][1], meta["version"][2]) if meta else running
+        out.append(LibVersion(name, built, running))
     return out
 
 
@@ -81,7 +83,7 @@ def _ffmpeg_facts() -> tuple[str, str, str]:
     import av
     import av._core
 
-    meta = av._core.library_meta.get("libavutil", {})
+    meta: Any = av._core.library_meta.get("libavutil", {})
     return str(getattr(av, "ffmpeg_version_info", "?")), av.__version__, meta.get("configuration", "")
 
 
@@ -164,11 +166,11 @@ class _NameLong(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("long_name", ctypes.c_char_p)]
 
 
-def _iterate(fn: Callable, restype: type) -> list:
+def _iterate(fn: Any, restype: type) -> list[Any]:
     fn.restype = ctypes.POINTER(restype)
     fn.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
     opaque = ctypes.c_void_p()
-    out = []
+    out: list[Any] = []
     while True:
         p = fn(ctypes.byref(opaque))
         if not p:

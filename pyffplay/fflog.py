@@ -11,6 +11,7 @@ in two. The library (``pyffplay.Player``) leaves FFmpeg's log as the process has
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from typing import Any
 
@@ -65,6 +66,7 @@ def parse_loglevel(arg: str, flags: int = DEFAULT_LOG_FLAGS, level: int = AV_LOG
 
 
 # -- FFmpeg's libraries ------------------------------------------------------------------
+@functools.cache
 def _avutil() -> Any:
     from pyffplay import avlibs
 
@@ -105,6 +107,7 @@ def log(level: int, text: str) -> None:
 
 
 # -- the stream dump ----------------------------------------------------------------------
+@functools.cache
 def _avformat() -> Any:
     from pyffplay import avlibs
 
