@@ -152,3 +152,40 @@ def test_layouts_layout():
     text = ffinfo.format_layouts([("FL", "front left")], [("stereo", ["FL", "FR"])]).splitlines()
     assert text == ["Individual channels:", "NAME           DESCRIPTION", "FL             front left", "",
                     "Standard channel layouts:", "NAME           DECOMPOSITION", "stereo         FL+FR"]
+
+
+DUMP_SCRIPT = """
+import sys, av
+from pyffplay import fflog
+ic = av.open(sys.argv[1])
+print(fflog.dump_format(ic, "before-enable"))  # the log is off: nothing, False
+fflog.enable_stderr_log(*fflog.parse_loglevel("info"))
+print(hex(fflog.format_context_pointer(ic) or 0))
+print(fflog.dump_format(ic, "name.mkv"))
+fflog.log(24, "a warning\\n")
+fflog.enable_stderr_log(*fflog.parse_loglevel("warning"))
+print(fflog.dump_format(ic, "below-info"))  # below info: not asked for
+"""
+
+
+def test_dump_format_through_ctypes_on_pyav_container(tmp_path):
+    """The AVFormatContext* is found in PyAV's object and av_dump_format prints through
+    FFmpeg's own callback on fd 2 (a subprocess: FFmpeg's log is process-wide)."""
+    import subprocess
+    import sys
+
+    from tests.media import make_clip
+
+    clip = make_clip(tmp_path / "d.mkv", duration=0.5, width=64, height=48, audio=True)
+    r = subprocess.run([sys.executable, "-c", DUMP_SCRIPT, str(clip)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert out[0] == "False" and out[1].startswith("0x") and out[1] != "0x0" and out[2:] == ["True", "False"]
+    err = r.stderr.splitlines()
+    assert err[0] == "Input #0, matroska,webm, from 'name.mkv':", err
+    assert any(ln.startswith("  Duration: 00:00:00.5") for ln in err), err
+    assert any(ln.startswith("  Stream #0:0: Video: h264") and "64x48" in ln for ln in err), err
+    assert any(ln.startswith("  Stream #0:1: Audio: aac") for ln in err), err
+    assert err[-1] == "a warning"
+    assert "before-enable" not in r.stderr and "below-info" not in r.stderr
