@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             ffinfo.show(opts.show_info)
+        except BrokenPipeError:  # `pyffplay -codecs | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            return 0
         except OSError as e:  # PyAV built without its libraries beside it
             print(f"pyffplay: -{opts.show_info}: {e}", file=sys.stderr)
             return 1
