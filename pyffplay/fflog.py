@@ -155,7 +155,10 @@ def dump_format(container: Any, url: str) -> bool:
     when the command line turned FFmpeg's log on; False when nothing was printed."""
     if not _enabled or get_level() < AV_LOG_INFO:
         return False
-    ptr = format_context_pointer(container)
+    try:
+        ptr = format_context_pointer(container)
+    except (OSError, ValueError, AttributeError):  # no /proc, no libavformat: no dump, play on
+        return False
     if ptr is None:
         return False
     _avformat().av_dump_format(ptr, 0, url.encode("utf-8", "replace"), 0)
