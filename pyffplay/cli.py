@@ -199,8 +199,9 @@ class Messages:
 
     def _stderr_data(self, data: bytes) -> None:
         """What was written to fd 2 while it is a pipe (FFmpeg's log, Python's own)."""
-        if self._status_row() is None and not self.deferred and not self._partial:
-            self._pipe.write_through(data)  # no picture on the terminal: as it came
+        pipe = self._pipe
+        if pipe is not None and self._status_row() is None and not self.deferred and not self._partial:
+            pipe.write_through(data)  # no picture on the terminal: as it came
             return
         text = self._partial + data
         *lines, self._partial = text.replace(b"\r", b"\n").split(b"\n")
