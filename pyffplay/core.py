@@ -219,6 +219,11 @@ class VideoState:
         # Kept for the API: the container itself is closed on exit.
         self.duration = ic.duration / AV_TIME_BASE if ic.duration else None
         self.metadata = dict(ic.metadata)
+        if not self.opts.window_title:
+            # ffplay: "<title> - <input>" when the input has a title, else the input's name.
+            title = self.metadata.get("title")
+            name = self.opts.input or ""
+            self.output.set_title(f"{title} - {name}" if title else name)
         playing = {p.st.index for p in self.pipelines if p.is_open}
         self.streams = [{"index": s.index, "type": s.type,
                          "codec": s.codec_context.name if s.codec_context else None,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
-from pyffplay import libav
+from pyffplay import fflog, libav
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.decoders import PTS_TOLERANCE
 from pyffplay.errors import InputError, PlayerError
@@ -122,6 +122,8 @@ def _read_loop(vs: "VideoState") -> None:
     vs.ic = ic  # before the streams open: -vn / audio failure messages look at it
     if vs.abort_request:
         return
+    if opts.show_status != 0:
+        fflog.dump_format(ic, opts.input or "")  # ffplay's "Input #0, ..." (only when the CLI logs)
     if opts.start_time is not None:
         ts = opts.start_time + (ic.start_time or 0) / AV_TIME_BASE
         try:

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from pyffplay.errors import UsageError
+from pyffplay.fflog import DEFAULT_LOG_FLAGS, LOG_LEVELS, parse_loglevel
 from pyffplay.memory_avio import DEFAULT_MAX_DISK, DEFAULT_MAX_MEMORY, parse_size
 
-LOG_LEVELS = {"quiet": -8, "panic": 0, "fatal": 8, "error": 16, "warning": 24,
-              "info": 32, "verbose": 40, "debug": 48, "trace": 56}
 AV_LOG_INFO = LOG_LEVELS["info"]
 AV_LOG_WARNING = LOG_LEVELS["warning"]
 DEFAULT_AVIO_MEM = DEFAULT_MAX_MEMORY
@@ -40,6 +39,9 @@ class Options:
     exit_on_mousedown: bool = False
     show_status: int = -1  # -1 auto (follows -loglevel), 1 forced, 0 off
     loglevel: int = AV_LOG_INFO
+    log_flags: int = DEFAULT_LOG_FLAGS  # AV_LOG_SKIP_REPEATED | AV_LOG_PRINT_LEVEL (-loglevel flags)
+    hide_banner: bool = False
+    show_info: str | None = None  # -version, -formats, ...: print that and exit (ffinfo.SHOW)
     format: str | None = None
     screen_width: int = 0
     screen_height: int = 0
@@ -141,11 +143,8 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return conv
 
 
-def _loglevel(text: str) -> int:
-    level = text.split("+")[-1]  # ffplay accepts flags like "repeat+level"
-    if level in LOG_LEVELS:
-        return LOG_LEVELS[level]
-    return int(level)
+def _loglevel(text: str) -> tuple[int, int]:
+    return parse_loglevel(text)  # (level, flags): split into loglevel and log_flags by _finish
 
 
 def _show_mode(text: str) -> str:
@@ -205,8 +204,9 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "top": ("top", int, "set the y position for the top of the window"),
     "sync": ("sync", _sync, "set audio-video sync. type (type=audio/video/ext)"),
     "loop": ("loop", int, "set number of times the playback shall be looped (0 = forever)"),
-    "loglevel": ("loglevel", _loglevel, "set logging level"),
-    "v": ("loglevel", _loglevel, "set logging level"),
+    "loglevel": ("loglevel", _loglevel, "set logging level: [repeat+][level+]quiet|panic|fatal|error|"
+                 "warning|info|verbose|debug|trace|N"),
+    "v": ("loglevel", _loglevel, "set logging level (as -loglevel)"),
     "trace_file": ("trace_file", str, "write a JSON-lines trace of frames, seeks and audio callbacks"),
     "avio_mem": ("avio_mem", _positive_size, "memory kept of the input, e.g. 256M (default 256M)"),
     "avio_disk": ("avio_disk", parse_size,
@@ -245,8 +245,22 @@ FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
     "find_stream_info": ("find_stream_info", True,
                          "read and decode the streams to fill missing information with heuristics"),
     "accurate_seek": ("accurate_seek", True, "seeks land on the frame asked for (decode from the keyframe, show nothing before)"),
+    "hide_banner": ("hide_banner", True, "do not show program banner"),
 }
 _REPEATABLE = frozenset({"vfilters"})  # given several times: all kept, in order
+
+
+# ffplay's common options that print something from FFmpeg and exit (ffinfo.SHOW prints them).
+INFO_OPTIONS: dict[str, str] = {
+    "L": "show license", "version": "show version", "buildconf": "show build configuration",
+    "formats": "show available formats", "demuxers": "show available demuxers",
+    "muxers": "show available muxers", "protocols": "show available protocols",
+    "codecs": "show available codecs", "decoders": "show available decoders",
+    "encoders": "show available encoders", "bsfs": "show available bit stream filters",
+    "filters": "show available filters", "pix_fmts": "show available pixel formats",
+    "sample_fmts": "show available audio sample formats", "layouts": "show standard channel layouts",
+}
+_INFO_ALIASES = {"license": "L"}
 _NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
 
 HELP_TEXT = """\
@@ -288,6 +302,10 @@ def help_text() -> str:
     lines.append(f"  -{'noframedrop':<19} never drop frames")
     lines.append(f"  -{'nostats':<19} hide the status line")
     lines.append(f"  -{'i <input>':<19} read specified file")
+    lines.append("")
+    lines.append("Print help / information / capabilities (and exit):")
+    for name, text in INFO_OPTIONS.items():
+        lines.append(f"  -{name:<19} {text}")
     return HELP_TEXT.format(options="\n".join(lines))
 
 
@@ -323,6 +341,12 @@ def parse_args(argv: list[str]) -> Options:
                     values[attr] = conv(value)
             except ValueError:
                 raise UsageError(f"Invalid value '{value}' for option '{name}'") from None
+        elif name in INFO_OPTIONS or name in _INFO_ALIASES:
+            # ffplay acts on the first of these at once (OPT_EXIT): the rest is not parsed,
+            # but -loglevel and -hide_banner are looked for everywhere, as its locate_option does.
+            values["show_info"] = _INFO_ALIASES.get(name, name)
+            _locate_early_options(argv[i:], values)
+            break
         elif name in FLAG_OPTIONS:
             attr, given, _ = FLAG_OPTIONS[name]
             values[attr] = given
@@ -332,6 +356,17 @@ def parse_args(argv: list[str]) -> Options:
         else:
             raise UsageError(f"Unrecognized option '{name}'")
     return _finish(values)
+
+
+def _locate_early_options(argv: list[str], values: dict[str, Any]) -> None:
+    for j, arg in enumerate(argv):
+        if arg == "-hide_banner":
+            values["hide_banner"] = True
+        elif arg in ("-loglevel", "-v") and j + 1 < len(argv):
+            try:
+                values["loglevel"] = _loglevel(argv[j + 1])
+            except ValueError:
+                raise UsageError(f"Invalid value '{argv[j + 1]}' for option '{arg[1:]}'") from None
 
 
 def _finish(values: dict[str, Any]) -> Options:
@@ -354,7 +389,9 @@ def _finish(values: dict[str, Any]) -> Options:
         # Nothing to sync with: every frame goes out as it comes, none is dropped.
         values["audio_disable"] = True
         values["framedrop"] = 0
-    if values.get("input") is None and not values.get("show_help"):
+    if isinstance(values.get("loglevel"), tuple):
+        values["loglevel"], values["log_flags"] = values["loglevel"]
+    if values.get("input") is None and not values.get("show_help") and not values.get("show_info"):
         raise UsageError("No input file given (see -h)")
     return Options(**values, warnings=tuple(warnings))
 

@@ -69,6 +69,23 @@ def non_status_lines(text: str) -> list[str]:
     return [p for p in re.split(r"[\r\n]+", text) if p.strip() and not STATUS_RE.match(p)]
 
 
+_BANNER_RE = re.compile(r"^(pyffplay version |  built with |  configuration: |  lib\w+ +\d+\.)")
+FFMPEG_LOG_RE = re.compile(r"^(\[\w+\] )?\[[^\]]+ @ 0x[0-9a-f]+\] ")
+
+
+def pyffplay_lines(text: str) -> list[str]:
+    """What pyffplay itself said on stderr: not the status line, the banner, the stream
+    dump or FFmpeg's own log lines ("[h264 @ 0x...] ...")."""
+    out = []
+    for line in non_status_lines(text):
+        if _BANNER_RE.match(line) or FFMPEG_LOG_RE.match(line):
+            continue
+        if line.startswith(("Input #", "  ")):  # av_dump_format
+            continue
+        out.append(line)
+    return out
+
+
 def read_trace(path) -> list[dict]:
     events = []
     with open(path, "r", encoding="utf-8") as f:

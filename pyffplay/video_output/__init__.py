@@ -45,6 +45,9 @@ class VideoOutput:
         """Pixels an RGB picture for display_rgb should have; (0, 0): nothing is shown."""
         return 0, 0
 
+    def set_title(self, title: str) -> None:
+        """The window's title from the input (any thread: used when the window opens)."""
+
     def poll_events(self, emit: Callable[["Command"], None]) -> None:
         pass
 

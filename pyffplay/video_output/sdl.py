@@ -169,6 +169,9 @@ class SDLOutput(VideoOutput):
         _, _, w, h = calculate_display_rect(0, 0, max_w, max_h, width, height, sar)
         self.default_width, self.default_height = w, h
 
+    def set_title(self, title: str) -> None:
+        self.title = title  # SDL is called from the loop thread, in video_open
+
     def video_open(self) -> None:
         w = self.opts.screen_width or self.default_width
         h = self.opts.screen_height or self.default_height
