@@ -203,9 +203,10 @@ class VideoState:
         self.control.info.start_time = ic.start_time or 0
         self.control.info.duration = ic.duration or 0
         self.control.info.chapter_starts = starts
-        self.control.info.seek_by_bytes = seek_by_bytes(self.opts.seek_by_bytes, ic.format)
         self.control.info.bit_rate = ic.bit_rate or 0
         self.control.info.size = (self.avio.size if self.avio is not None else None) or 0
+        self.control.info.seek_by_bytes = seek_by_bytes(self.opts.seek_by_bytes, ic.format,
+                                                        self.control.info.size)
         self.refresh.infinite_buffer = self.infinite_buffer
         # ffplay: the picture when there is one, else the spectrum; -showmode when given.
         mode = self.opts.show_mode or (SHOW_MODE_VIDEO if self.video.is_open else SHOW_MODE_RDFT)
@@ -416,11 +417,14 @@ class VideoState:
         self.finished.set()
 
 
-def seek_by_bytes(option: int, fmt: Any) -> bool:
+def seek_by_bytes(option: int, fmt: Any, size: int) -> bool:
     """-bytes 1/0, or ffplay's -1: by bytes for formats with discontinuous timestamps
-    (MPEG-TS and the like) that allow it, except Ogg."""
+    (MPEG-TS and the like) that allow it, except Ogg; and (beyond ffplay, which cannot seek
+    a pipe at all) not when the size is unknown: a pipe or a live source seeks by time."""
     if option >= 0:
         return bool(option)
+    if size <= 0:
+        return False
     flags = fmt.flags
     return bool(flags & AVFMT_TS_DISCONT) and not flags & AVFMT_NO_BYTE_SEEK and fmt.name != "ogg"
 
