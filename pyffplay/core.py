@@ -93,6 +93,10 @@ class VideoState:
 
     # -- requests from any thread -------------------------------------------------------
     def post(self, command: cmd.Command) -> None:
+        """Queue a command for the loop (any thread). Traced as it arrives: commands other
+        than quit wait for the input to open."""
+        if not isinstance(command, cmd.Refresh):
+            self.trace.event("command", command=cmd.trace_form(command))
         if isinstance(command, cmd.Quit) and not self.is_open:
             self.request_quit(command.reason)  # at once: other commands wait for the open
         self.commands.append(command)
@@ -279,8 +283,6 @@ class VideoState:
 
     # -- commands: one handler per command ------------------------------------------------
     def execute(self, command: cmd.Command) -> None:
-        if not isinstance(command, cmd.Refresh):
-            self.trace.event("command", command=cmd.trace_form(command))
         _HANDLERS[type(command)](self, command)
 
     def _quit(self, c: cmd.Quit) -> None:
