@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 from pyffplay import commands as cmd
 from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
+from pyffplay.av_options import codec_options
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.control import PlaybackControl
 from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
@@ -111,6 +112,8 @@ class VideoState:
             self.warn(f"no decoder for stream #{st.index} ({st.type})")
             return
         cc.copy_opaque = True
+        if self.opts.codec_opts:  # ffplay's filter_codec_opts: -threads, -threads:v 2, -lowres ...
+            cc.options = codec_options(self.opts.codec_opts, st)
         if st.type == "audio":
             self._open_audio(st, cc)
         elif st.type == "video":

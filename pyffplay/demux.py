@@ -12,6 +12,7 @@ import av
 
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.errors import InputError, PlayerError
+from pyffplay.net_avio import opens_itself
 from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
 
@@ -27,14 +28,20 @@ MAX_CONSECUTIVE_ERRORS = 100
 def open_container(vs: "VideoState") -> Any:
     """Open the memory AVIO and the container; InputError with one clear line on failure."""
     opts = vs.opts
+    name = opts.input
+    # Format and protocol options go to the open, as ffplay's format_opts (scan_all_pmts
+    # unless given).
+    format_opts = {"scan_all_pmts": "1", **dict(opts.format_opts)}
+    if isinstance(vs.source, str) and opens_itself(vs.source, opts.format):
+        return _open_direct(vs, format_opts)
     # pipe_seek_end=False: FFmpeg asks a pipe for its size (SEEK_END); answering would
     # mean reading a live pipe to its end before playing anything.
-    avio = open_source(vs.source, opts.input or "", max_memory=opts.avio_mem, spill=opts.avio_spill,
-                       pipe_seek_end=False)
+    avio = open_source(vs.source, opts.input or "", av_options=dict(opts.format_opts),
+                       interrupt=lambda: vs.abort_request, max_memory=opts.avio_mem,
+                       spill=opts.avio_spill, pipe_seek_end=False)
     vs.avio = avio
-    name = opts.input
     try:
-        return av.open(avio, mode="r", format=opts.format, options={"scan_all_pmts": "1"},
+        return av.open(avio, mode="r", format=opts.format, container_options=format_opts,
                        buffer_size=AVIO_BUFFER_SIZE)
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
@@ -44,6 +51,17 @@ def open_container(vs: "VideoState") -> Any:
         if avio.error:
             raise InputError(avio.error) from None
         raise InputError(f"{name}: {getattr(e, 'strerror', None) or e or 'cannot read input'}") from None
+
+
+def _open_direct(vs: "VideoState", format_opts: dict[str, str]) -> Any:
+    """rtsp://, rtp://, sap://, -f rtsp ...: FFmpeg's demuxer opens its own connections
+    (packets, not a byte stream), with the format and protocol options."""
+    try:
+        return av.open(vs.source, mode="r", format=vs.opts.format, container_options=format_opts)
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        if vs.abort_request:
+            raise InputError("interrupted") from None
+        raise InputError(f"{vs.opts.input}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
@@ -98,18 +116,23 @@ def _read_loop(vs: "VideoState") -> None:
         vs.stream_component_open(subtitle)
     if not vs.video.is_open and not vs.audio.is_open:
         raise InputError(_nothing_to_play(vs, video, audio))
-    if opts.infinite_buffer < 0 and _is_realtime(ic):
+    if opts.infinite_buffer < 0 and _is_realtime(ic, opts.input or ""):
         vs.infinite_buffer = True
     vs.opened(ic)
 
     open_pipelines = [p for p in vs.pipelines if p.is_open]
     streams = [p.st for p in open_pipelines]
     queue_of = {p.st.index: p.pktq for p in open_pipelines}
+    # Streams whose packets went past -t. When all have, the input is over even if it never
+    # ends (a live source): ffplay waits for an EOF that never comes.
+    past_end: set[int] = set()
+    input_error_said = False
     packets = ic.demux(streams)
     errors = 0
     while not vs.abort_request:
         if vs.control.seek_req:
             _do_seek(vs, ic)
+            past_end.clear()
             packets = ic.demux(streams)
         if _queues_full(vs):
             vs.wait_for_read_request(10)
@@ -118,13 +141,23 @@ def _read_loop(vs: "VideoState") -> None:
             if vs.loop_left != 1 and (not vs.loop_left or _dec_loop(vs)):
                 vs.control.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
             elif opts.autoexit:
-                vs.request_quit("eof")
+                if _input_error(vs):  # the connection broke: what arrived was played
+                    vs.fail(_input_error(vs) or "")
+                else:
+                    vs.request_quit("eof")
                 return
+        if len(past_end) == len(queue_of):
+            _signal_eof(vs)
+            vs.wait_for_read_request(10)
+            continue
         try:
             packet = next(packets)
             errors = 0
         except StopIteration:
             _signal_eof(vs)
+            if _input_error(vs) and not opts.autoexit and not input_error_said:
+                input_error_said = True  # with -autoexit it is the exit's one line
+                vs.warn(_input_error(vs) or "")
             packets = ic.demux(streams)
             vs.wait_for_read_request(10)
             continue
@@ -139,8 +172,17 @@ def _read_loop(vs: "VideoState") -> None:
             continue  # PyAV's own flush packets at EOF; we queue null packets ourselves
         vs.eof = False
         q = queue_of.get(packet.stream_index)
-        if q is not None and _in_play_range(vs, packet):
+        if q is None:
+            continue
+        if _in_play_range(vs, packet):
             q.put(packet)
+        else:
+            past_end.add(packet.stream_index)
+
+
+def _input_error(vs: "VideoState") -> str | None:
+    """A read error of the input after it opened (a dropped or stalled connection)."""
+    return getattr(vs.avio, "error", None) if vs.avio is not None else None
 
 
 def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
@@ -221,6 +263,9 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
         control.step_to_next_frame()
 
 
-def _is_realtime(ic: Any) -> bool:
-    return ic.format.name in ("rtp", "rtsp", "sdp")
+def _is_realtime(ic: Any, name: str) -> bool:
+    """ffplay's is_realtime: packet formats that arrive live, and rtp:/udp: URLs."""
+    if ic.format.name in ("rtp", "rtsp", "sdp"):
+        return True
+    return name.startswith(("rtp:", "udp:"))
 

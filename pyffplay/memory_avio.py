@@ -18,7 +18,7 @@ import select
 import stat
 import tempfile
 import threading
-from typing import IO
+from typing import IO, Any
 
 from pyffplay.errors import InputError
 
@@ -259,7 +259,7 @@ class _FileAVIO(MemoryAVIO):
             data, err = b"", None
             try:  # fill a whole chunk: the window's index arithmetic relies on it
                 while len(data) < self._chunk:
-                    piece = os.pread(self._fd, self._chunk - len(data), offset + len(data))
+                    piece = self._pread(self._chunk - len(data), offset + len(data))
                     if not piece:
                         break
                     data += piece
@@ -277,6 +277,10 @@ class _FileAVIO(MemoryAVIO):
                     self._eof = True
                 self._consumed()
                 self._cond.notify_all()
+
+    def _pread(self, n: int, offset: int) -> bytes:
+        """Up to n bytes of the source at offset (b"" at its end); net_avio reads a URL here."""
+        return os.pread(self._fd, n, offset)
 
     def _release(self) -> None:
         self._chunks.clear()
@@ -298,6 +302,7 @@ class _PipeAVIO(MemoryAVIO):
         self._want = 0  # a consumer waits for bytes up to here
         self._seek_end = pipe_seek_end
         self._wake_r, self._wake_w = os.pipe()  # abort() wakes the reader out of poll()
+        self._poller: Any = None  # select.poll over the source and the wake pipe, made by the reader
         self._thread.start()
 
     @property
@@ -362,10 +367,18 @@ class _PipeAVIO(MemoryAVIO):
         if not self._reader_done:
             os.write(self._wake_w, b"x")
 
+    def _read_some(self, room: int) -> bytes | None:
+        """Up to room bytes from the source, b"" at its end, None when abort() woke the reader;
+        OSError on failure. net_avio reads a URL here."""
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self._fd, select.POLLIN)
+            self._poller.register(self._wake_r, select.POLLIN)
+        if any(fd == self._wake_r for fd, _ in self._poller.poll()):  # GIL released while waiting
+            return None
+        return os.read(self._fd, room)
+
     def _run(self) -> None:
-        poller = select.poll()
-        poller.register(self._fd, select.POLLIN)
-        poller.register(self._wake_r, select.POLLIN)
         while True:
             with self._cond:
                 while not self._aborted and self._end >= max(self._pos + self._readahead,
@@ -379,15 +392,15 @@ class _PipeAVIO(MemoryAVIO):
                 if room <= 0:
                     self._full = True
                     return
-            if any(fd == self._wake_r for fd, _ in poller.poll()):  # GIL released while waiting
-                return
             try:
-                data = os.read(self._fd, room)
+                data = self._read_some(room)
             except BlockingIOError:  # an O_NONBLOCK stdin: poll again
                 continue
             except OSError as exc:
                 with self._cond:
                     self._fail("read error: ", exc)
+                return
+            if data is None:
                 return
             if not data:
                 with self._cond:
