@@ -34,8 +34,8 @@ from pyffplay.memory_avio import (
     _PipeAVIO,
 )
 
-# Reads that wait longer than this for a byte fail ("never a hang"), unless -timeout or
-# -rw_timeout says otherwise (microseconds, as FFmpeg's options).
+# An open, read or seek that waits longer than this for the server fails ("never a hang"),
+# unless -timeout or -rw_timeout says otherwise (microseconds, as FFmpeg's options).
 DEFAULT_RW_TIMEOUT_US = 10_000_000
 # Network chunks are smaller than a file's: a slow server hands over each one sooner.
 NET_CHUNK_SIZE = 64 * 1024
@@ -90,10 +90,10 @@ class URLReader:
         self._ctx = ctypes.c_void_p()
         self._buf = ctypes.create_string_buffer(chunk_size)
         self.pos = 0
-        options = dict(options)
-        if "timeout" not in options and "rw_timeout" not in options:
-            options["rw_timeout"] = str(DEFAULT_RW_TIMEOUT_US)
-        self.timeout = int(options.get("rw_timeout") or options.get("timeout") or 0) / 1e6
+        self.timeout = _timeout_seconds(options)
+        self.stalled = False
+        self._busy_since = time.monotonic()  # a call that waits for the server started then
+        self._last_data = self._busy_since
         d = libav.Dictionary(options)
         try:
             ret = fmt.avio_open2(ctypes.byref(self._ctx), url.encode(), libav.AVIO_FLAG_READ,
@@ -101,27 +101,42 @@ class URLReader:
         finally:
             d.close()
         if ret < 0:
-            if self._check(None):
+            if self.aborted or (interrupt is not None and interrupt()):
                 raise InputError("interrupted")
+            if self.stalled:
+                raise InputError(f"{url}: no answer within {self.timeout:g} s (-timeout)")
             raise InputError(f"{url}: {libav.strerror(ret)}")
         size = fmt.avio_size(self._ctx)
         self.size = size if size > 0 else None
         self.seekable = self.size is not None and _seekable(self._ctx)
-        self._last_data = time.monotonic()
+        self._busy_since = None
 
     def _check(self, opaque: Any) -> int:
-        """FFmpeg's interrupt callback: non-zero aborts the blocked call."""
+        """FFmpeg's interrupt callback: non-zero aborts the blocked call (quit, or a server
+        that sent nothing for the timeout: FFmpeg's own rw_timeout may retry several times)."""
         try:
-            return 1 if self.aborted or (self._interrupt is not None and self._interrupt()) else 0
+            if self.aborted or (self._interrupt is not None and self._interrupt()):
+                return 1
+            since = self._busy_since
+            if since is not None and self.timeout > 0 and time.monotonic() - since > self.timeout:
+                self.stalled = True
+                return 1
+            return 0
         except Exception:
             return 1
+
+    def _stopped(self) -> bool:
+        """After a failed call: was it quit (not an error of the server)?"""
+        return self.aborted or (self._interrupt is not None and bool(self._interrupt()))
 
     def read(self, n: int) -> bytes | None:
         """Up to n bytes as soon as some arrive; b"" at the end; None when aborted."""
         fmt = libav.libs()[0]
         n = min(n, len(self._buf))
         while True:
+            self._busy_since = time.monotonic()
             got = fmt.avio_read_partial(self._ctx, self._buf, n)
+            self._busy_since = None
             if got > 0:
                 self.pos += got
                 self._last_data = time.monotonic()
@@ -129,31 +144,48 @@ class URLReader:
             if got == libav.AVERROR_EOF:
                 return b""
             if got < 0:
-                if self._check(None):
+                if self._stopped():
                     return None
                 raise self._error(got)
 
     def pread(self, n: int, offset: int) -> bytes:
         """Read at offset: a range request when it is not where the connection is."""
         if offset != self.pos:
+            self._busy_since = time.monotonic()
             ret = libav.libs()[0].avio_seek(self._ctx, offset, 0)
+            self._busy_since = None
             if ret < 0:
-                if self._check(None):
+                if self._stopped():
                     return b""
                 raise self._error(ret)
             self.pos = offset
         return self.read(n) or b""
 
     def _error(self, code: int) -> OSError:
-        stalled = time.monotonic() - self._last_data
-        if self.timeout > 0 and stalled >= self.timeout * 0.9:
-            return OSError(errno.ETIMEDOUT, f"no data for {stalled:.0f} s (-timeout); giving up")
-        return OSError(-code if 0 < -code < 4096 else errno.EIO, libav.strerror(code))
+        if self.stalled:
+            self.stalled = False
+            return OSError(errno.ETIMEDOUT, f"no data for {time.monotonic() - self._last_data:.0f} s "
+                                            f"(-timeout {self.timeout:g} s); giving up")
+        what = libav.strerror(code)
+        if self.size is not None and self.pos < self.size:
+            what = f"connection lost at byte {self.pos} of {self.size} ({what})"
+        return OSError(-code if 0 < -code < 4096 else errno.EIO, what)
 
     def close(self) -> None:
         if self._ctx:
             self.aborted = True  # nothing may block while closing
             libav.libs()[0].avio_closep(ctypes.byref(self._ctx))
+
+
+def _timeout_seconds(options: dict[str, str]) -> float:
+    """-rw_timeout or -timeout (microseconds, as FFmpeg's), else the default; 0: none."""
+    for key in ("rw_timeout", "timeout"):
+        if key in options:
+            try:
+                return max(0.0, int(options[key]) / 1e6)
+            except ValueError:
+                pass
+    return DEFAULT_RW_TIMEOUT_US / 1e6
 
 
 def _seekable(ctx: ctypes.c_void_p) -> bool:
@@ -184,6 +216,22 @@ class _NetFileAVIO(_FileAVIO):
 
     def _pread(self, n: int, offset: int) -> bytes:
         return self._reader.pread(n, offset)
+
+    # A seek only sets the position; the window moves when a read needs it. FFmpeg asks for
+    # the size by seeking to the end and back: moving the window each time would drop what
+    # was read ahead and cost two range requests.
+    _seeking = False
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._seeking = True
+        try:
+            return super().seek(offset, whence)
+        finally:
+            self._seeking = False
+
+    def _moved(self) -> None:
+        if not self._seeking:
+            super()._moved()
 
     def _wake_reader(self) -> None:
         self._reader.aborted = True

@@ -21,7 +21,8 @@ class HTTPBehaviour:
     ranges: bool = True  # answer Range with 206 and Accept-Ranges
     rate: float | None = None  # bytes per second, None: as fast as possible
     stall_after: int | None = None  # stop sending (keep the connection open) after these bytes
-    drop_after: int | None = None  # close the connection after these bytes, on the first request only
+    silent: bool = False  # read the request, never answer (the client waits for headers)
+    drop_at: int | None = None  # close the first response that reaches this file offset, there
     requests: list = field(default_factory=list)  # (method, path, headers dict) of each request
     served: int = 0  # body bytes sent, all requests
     dropped: bool = False
@@ -37,6 +38,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         b = self.server.behaviour
         b.requests.append(("GET", self.path, dict(self.headers.items())))
+        if b.silent:
+            self.server.stopping.wait(120)
+            self.close_connection = True
+            return
         path = self.server.files.get(self.path)
         if path is None:
             self.send_error(404)
@@ -69,11 +74,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_body(self, data: bytes, start: int, end: int) -> None:
         b = self.server.behaviour
         pos, sent, t0 = start, 0, time.monotonic()
-        drop = b.drop_after if not b.dropped else None
+        drop = b.drop_at if not b.dropped else None
         try:
             while pos < end and not self.server.stopping.is_set():
                 n = min(16 * 1024, end - pos)
-                if drop is not None and b.served + n > drop:
+                if drop is not None and pos + n > drop:
+                    self.wfile.write(data[pos:drop])
                     b.dropped = True
                     self.close_connection = True
                     with contextlib.suppress(OSError):
