@@ -67,6 +67,33 @@ def test_http_mp4_with_moov_at_end_plays(player, clip_short, ranges):
         assert len(requests) == 1, requests
 
 
+@pytest.fixture(scope="module")
+def hls_dir(tmp_path_factory, clip_short_ts):
+    """An HLS VOD playlist of 1 s MPEG-TS segments, written by PyAV's hls muxer."""
+    import av
+
+    d = tmp_path_factory.mktemp("hls")
+    with av.open(str(clip_short_ts)) as inp, av.open(str(d / "index.m3u8"), "w", format="hls", options={
+            "hls_time": "1", "hls_list_size": "0", "hls_playlist_type": "vod"}) as out:
+        streams = {st.index: out.add_stream_from_template(st) for st in inp.streams}
+        for pkt in inp.demux():
+            if pkt.dts is not None:
+                pkt.stream = streams[pkt.stream.index]
+                out.mux(pkt)
+    return d
+
+
+def test_http_hls_playlist_plays(player, hls_dir):
+    """The playlist comes through the memory AVIO; FFmpeg's hls demuxer fetches the segments."""
+    files = {f"/hls/{p.name}": p for p in hls_dir.iterdir()}
+    with HTTPServer(files) as srv:
+        run = player.run("-autoexit", "-vo", "null", srv.url("/hls/index.m3u8"), timeout=60)
+        paths = [path for _, path, _ in srv.behaviour.requests]
+    _ok(run)
+    assert paths[0] == "/hls/index.m3u8" and sum(p.endswith(".ts") for p in paths) >= 4, paths
+    assert len(_decoded(run)) >= 0.9 * 6 * FPS
+
+
 @pytest.mark.parametrize("ranges", [True, False], ids=["ranges", "no-ranges"])
 def test_http_seek_with_the_right_arrow(player, x11, clip_long, ranges):
     title = f"pyffplay-http-seek-{ranges}"
