@@ -6,13 +6,14 @@ hold enough, and decides when playback has ended (loop / autoexit).
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import av
 
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.errors import InputError, PlayerError
-from pyffplay.net_avio import opens_itself
+from pyffplay.net_avio import opens_itself, timeout_seconds
 from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
 
@@ -56,11 +57,18 @@ def open_container(vs: "VideoState") -> Any:
 def _open_direct(vs: "VideoState", format_opts: dict[str, str]) -> Any:
     """rtsp://, rtp://, sap://, -f rtsp ...: FFmpeg's demuxer opens its own connections
     (packets, not a byte stream), with the format and protocol options."""
+    # PyAV's own interrupt callback bounds the open and each read (-timeout, default 10 s):
+    # a server that never answers is one line, not a hang.
+    timeout = timeout_seconds(format_opts) or None
+    t0 = time.monotonic()
     try:
-        return av.open(vs.source, mode="r", format=vs.opts.format, container_options=format_opts)
+        return av.open(vs.source, mode="r", format=vs.opts.format, container_options=format_opts,
+                       timeout=timeout)
     except (av.error.FFmpegError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
+        if timeout and time.monotonic() - t0 >= 0.9 * timeout:
+            raise InputError(f"{vs.opts.input}: no answer within {timeout:g} s (-timeout)") from None
         raise InputError(f"{vs.opts.input}: {getattr(e, 'strerror', None) or e}") from None
 
 

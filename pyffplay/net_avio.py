@@ -90,7 +90,7 @@ class URLReader:
         self._ctx = ctypes.c_void_p()
         self._buf = ctypes.create_string_buffer(chunk_size)
         self.pos = 0
-        self.timeout = _timeout_seconds(options)
+        self.timeout = timeout_seconds(options)
         self.stalled = False
         self._busy_since = time.monotonic()  # a call that waits for the server started then
         self._last_data = self._busy_since
@@ -177,7 +177,7 @@ class URLReader:
             libav.libs()[0].avio_closep(ctypes.byref(self._ctx))
 
 
-def _timeout_seconds(options: dict[str, str]) -> float:
+def timeout_seconds(options: dict[str, str]) -> float:
     """-rw_timeout or -timeout (microseconds, as FFmpeg's), else the default; 0: none."""
     for key in ("rw_timeout", "timeout"):
         if key in options:

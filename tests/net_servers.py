@@ -192,3 +192,38 @@ class UDPSender:
                         out.mux(pkt)
                         self.sent += 1
                     offset += last + 0.1
+
+
+class SilentTCPServer:
+    """Accepts connections on 127.0.0.1 and never says a word (until the test ends)."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen()
+        self._sock.settimeout(0.1)
+        self.port = self._sock.getsockname()[1]
+        self.accepted = 0
+        self._conns: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self._conns.append(conn)
+            self.accepted += 1
+
+    def __enter__(self) -> SilentTCPServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for c in self._conns:
+            c.close()
+        self._sock.close()

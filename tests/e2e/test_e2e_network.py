@@ -12,7 +12,7 @@ import time
 import pytest
 
 from pyffplay import Player
-from tests.net_servers import HTTPBehaviour, HTTPServer, UDPSender, free_udp_port
+from tests.net_servers import HTTPBehaviour, HTTPServer, SilentTCPServer, UDPSender, free_udp_port
 
 FPS = 30
 
@@ -192,6 +192,19 @@ def test_dropped_connection_gives_one_line_or_reconnects(player, faststart):
     assert srv.behaviour.dropped
     assert len(requests) >= 2 and requests[-1][2].get("Range", "").startswith(f"bytes={size // 2}"), requests
     assert len(_decoded(run)) >= 0.9 * 4 * FPS
+
+
+def test_rtsp_server_that_never_answers_gives_one_line(player):
+    """rtsp:// is opened by FFmpeg's demuxer itself (packets, not bytes), with -timeout."""
+    with SilentTCPServer() as srv:
+        t0 = time.monotonic()
+        run = player.run("-autoexit", "-vo", "null", "-rtsp_transport", "tcp", "-timeout", "2000000",
+                         f"rtsp://127.0.0.1:{srv.port}/live", trace=False, timeout=60)
+        elapsed = time.monotonic() - t0
+        assert srv.accepted >= 1
+    line = _one_error_line(run)
+    assert "no answer within 2 s" in line, line
+    assert elapsed < 30, elapsed
 
 
 def test_udp_live_stream_ends_with_autoexit_t(player, clip_short_ts):
