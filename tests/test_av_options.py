@@ -79,3 +79,15 @@ def test_codec_options_per_stream():
 def test_url_kinds(name, network, itself):
     assert net_avio.is_network_url(name) is network
     assert net_avio.opens_itself(name, None) is itself
+
+
+@pytest.mark.parametrize("fmt, name, live", [
+    ("rtsp", "rtsp://h/x", True), ("rtp", "rtp://h:5004", True), ("sdp", "x.sdp", True),
+    ("mpegts", "udp://127.0.0.1:1234", True), ("mpegts", "rtp:127.0.0.1:5004", True),
+    ("mpegts", "http://h/x.ts", False), ("mov,mp4,m4a,3gp,3g2,mj2", "x.mp4", False), ("mpegts", "-", False),
+])
+def test_is_realtime_as_ffplay(fmt, name, live):
+    from pyffplay.demux import _is_realtime
+
+    ic = SimpleNamespace(format=SimpleNamespace(name=fmt))
+    assert _is_realtime(ic, name) is live
