@@ -119,6 +119,20 @@ def test_http_seek_with_the_right_arrow(player, x11, clip_long, ranges):
     assert abs(shown[0]["pts"] - expected) <= 1.2, (shown[0]["pts"], expected)
 
 
+def test_http_throttled_to_1_mbit_plays_to_the_end(player, faststart):
+    """Slower than the clip's bit rate: playback waits for data, never gives up or hangs."""
+    size = faststart.stat().st_size
+    rate = 125_000  # bytes per second: 1 Mbit/s
+    with HTTPServer({"/a.mp4": faststart}, HTTPBehaviour(rate=rate)) as srv:
+        t0 = time.monotonic()
+        run = player.run("-autoexit", "-vo", "null", srv.url("/a.mp4"), timeout=120)
+        elapsed = time.monotonic() - t0
+    _ok(run)
+    assert elapsed >= 0.8 * size / rate, f"{elapsed:.1f} s for {size} bytes at {rate} B/s"
+    assert len(_decoded(run)) >= 0.9 * 4 * FPS
+    print(f"\nthrottled 1 Mbit/s: {size} bytes played in {elapsed:.1f} s")
+
+
 def test_user_agent_and_headers_reach_the_server(player, faststart):
     with HTTPServer({"/a.mp4": faststart}) as srv:
         run = player.run("-autoexit", "-vo", "null", "-user_agent", "pyffplay-e2e/1.0",
