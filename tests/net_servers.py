@@ -227,3 +227,66 @@ class SilentTCPServer:
         for c in self._conns:
             c.close()
         self._sock.close()
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RTSPPusher:
+    """Publishes a file to an RTSP server that listens (pyffplay -rtsp_flags listen) with PyAV's
+    RTSP muxer over TCP, in real time. Retries connecting for ``wait`` seconds; sends at most
+    ``limit`` seconds."""
+
+    def __init__(self, source: Path, url: str, wait: float = 30.0, limit: float = 60.0) -> None:
+        self.source, self.url, self.wait, self.limit = source, url, wait, limit
+        self.stop = threading.Event()
+        self.sent = 0
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RTSPPusher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.wait
+        while not self.stop.is_set():
+            out = None
+            try:
+                out = av.open(self.url, "w", format="rtsp", options={"rtsp_transport": "tcp"})
+                self._send(out)  # the connection is made with the header, at the first packet
+                return
+            except (av.error.FFmpegError, OSError) as e:
+                if self.sent:
+                    return  # the listener had enough (-t) and went away
+                if time.monotonic() > deadline:
+                    self.error = f"could not publish: {e!r}"
+                    return
+                self.stop.wait(0.2)  # nobody listens yet
+            finally:
+                if out is not None:
+                    with contextlib.suppress(Exception):
+                        out.close()
+
+    def _send(self, out: av.container.OutputContainer) -> None:
+        with av.open(str(self.source)) as inp:
+            streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+            t0 = time.monotonic()
+            for pkt in inp.demux():
+                if pkt.dts is None:
+                    continue
+                if self.stop.is_set() or time.monotonic() - t0 > self.limit:
+                    return
+                due = t0 + float(pkt.dts * pkt.time_base) - time.monotonic()
+                if due > 0:
+                    self.stop.wait(due)
+                pkt.stream = streams[pkt.stream.index]
+                out.mux(pkt)
+                self.sent += 1

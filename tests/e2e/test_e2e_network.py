@@ -12,7 +12,15 @@ import time
 import pytest
 
 from pyffplay import Player
-from tests.net_servers import HTTPBehaviour, HTTPServer, SilentTCPServer, UDPSender, free_udp_port
+from tests.net_servers import (
+    HTTPBehaviour,
+    HTTPServer,
+    RTSPPusher,
+    SilentTCPServer,
+    UDPSender,
+    free_tcp_port,
+    free_udp_port,
+)
 
 FPS = 30
 
@@ -206,6 +214,35 @@ def test_dropped_connection_gives_one_line_or_reconnects(player, faststart):
     assert srv.behaviour.dropped
     assert len(requests) >= 2 and requests[-1][2].get("Range", "").startswith(f"bytes={size // 2}"), requests
     assert len(_decoded(run)) >= 0.9 * 4 * FPS
+
+
+def test_rtsp_listen_receives_a_live_stream(player, clip_long):
+    """pyffplay listens (-rtsp_flags listen) and PyAV's RTSP muxer publishes to it; rtsp is a
+    live format, so -autoexit -t 2 ends it. (FFmpeg 8 rejects its own default listen_timeout
+    of -1 there: "Value -1000 for parameter 'listen_timeout' out of range", so one is given.)"""
+    url = f"rtsp://127.0.0.1:{free_tcp_port()}/live"
+    faststart = clip_long.with_name("long360-faststart.mp4")
+    if not faststart.exists():  # the RTSP muxer needs the codecs' extradata (an MP4 has it)
+        import av
+
+        with av.open(str(clip_long)) as inp, av.open(str(faststart), "w") as out:
+            streams = {st.index: out.add_stream_from_template(st) for st in inp.streams}
+            for pkt in inp.demux():
+                if pkt.dts is not None:
+                    pkt.stream = streams[pkt.stream.index]
+                    out.mux(pkt)
+    run = player.start("-autoexit", "-t", "2", "-vo", "null", "-rtsp_flags", "listen",
+                       "-listen_timeout", "30", "-rtsp_transport", "tcp", url)
+    with RTSPPusher(faststart, url) as pusher:
+        run.wait(60)
+    assert pusher.error is None or pusher.sent, pusher.error
+    _ok(run)
+    tr = run.trace()
+    assert tr[-1].get("reason") == "eof", tr[-1]
+    opened = [e for e in tr if e["ev"] == "open"]
+    assert opened and opened[0]["video"] and opened[0]["audio"], opened
+    pts = [f["pts"] for f in _frames(run) if f["pts"] is not None]
+    assert len(pts) >= 10 and 1.0 <= pts[-1] - pts[0] <= 2.2, (len(_frames(run)), pts[:2], pts[-2:])
 
 
 def test_rtsp_server_that_never_answers_gives_one_line(player):
