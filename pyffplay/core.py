@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 from pyffplay import commands as cmd
 from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
+from pyffplay.av_options import codec_options
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.codec_setup import decoder_context
 from pyffplay.control import PlaybackControl
@@ -125,6 +126,8 @@ class VideoState:
         cc.copy_opaque = True
         if st.type in self.last_stream:
             self.last_stream[st.type] = st.index
+        if self.opts.codec_opts:  # ffplay's filter_codec_opts: -threads, -threads:v 2, ...
+            cc.options = {**dict(cc.options or {}), **codec_options(self.opts.codec_opts, st)}
         if st.type == "audio":
             self._open_audio(st, cc)
         elif st.type == "video":
