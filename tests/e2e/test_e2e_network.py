@@ -12,6 +12,7 @@ import time
 import pytest
 
 from pyffplay import Player
+from tests.observe import pyffplay_lines
 from tests.net_servers import (
     HTTPBehaviour,
     HTTPServer,
@@ -35,8 +36,9 @@ def _one_error_line(run):
     err = run.stderr()
     assert "Traceback" not in err, err[-3000:]
     assert run.proc.returncode == 1, f"exit code {run.proc.returncode}: {err[-1500:]!r}"
-    lines = [ln for ln in run.other_stderr_lines() if ln.strip()]
-    assert len(lines) == 1, f"expected one line besides the status, got {lines}"
+    # pyffplay's own lines: not the banner, the stream dump or FFmpeg's log (-loglevel).
+    lines = [ln for ln in pyffplay_lines(err) if ln.strip()]
+    assert len(lines) == 1, f"expected one line of pyffplay's, got {lines}"
     assert lines[0].startswith("pyffplay: "), lines[0]
     return lines[0]
 
