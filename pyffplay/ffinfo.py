@@ -507,16 +507,6 @@ SHOW: dict[str, Callable[[], str]] = {
     "layouts": lambda: format_layouts(*gather_layouts()),
 }
 
-HELP = {
-    "L": "show license", "version": "show version", "buildconf": "show build configuration",
-    "formats": "show available formats", "demuxers": "show available demuxers",
-    "muxers": "show available muxers", "protocols": "show available protocols",
-    "codecs": "show available codecs", "decoders": "show available decoders",
-    "encoders": "show available encoders", "bsfs": "show available bit stream filters",
-    "filters": "show available filters", "pix_fmts": "show available pixel formats",
-    "sample_fmts": "show available audio sample formats", "layouts": "show standard channel layouts",
-}
-
 
 def show(name: str) -> None:
     sys.stdout.write(SHOW[name]())
