@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pyffplay.clock import AV_SYNC_AUDIO_MASTER, SDL_MIX_MAXVOLUME, AudioSync
+from pyffplay.errors import inject_fault, thread_failed
 
 if TYPE_CHECKING:
     from pyffplay.player import VideoState
@@ -88,6 +89,7 @@ class AudioOutput:
         self.running = False
         self._first_callback_time: float | None = None
         self._paused_seen = False
+        self.failed = False  # the callback raised: it plays silence until closed
 
     def close(self) -> None:
         if self.stream is not None:
@@ -165,6 +167,18 @@ class AudioOutput:
 
     # -- ffplay's sdl_audio_callback --------------------------------------------------
     def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if self.failed:
+            outdata.fill(0)
+            return
+        try:
+            inject_fault("audio_output")
+            self._fill(outdata, frames, time_info)
+        except Exception as e:  # silence from now on; errors.py drops audio or ends playback
+            self.failed = True
+            outdata.fill(0)
+            thread_failed(self.vs, "audio_output", e)
+
+    def _fill(self, outdata: np.ndarray, frames: int, time_info: Any) -> None:
         vs = self.vs
         now = time.monotonic()
         dac = time_info.outputBufferDacTime

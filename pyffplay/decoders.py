@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import av
 import numpy as np
 
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
+from pyffplay.errors import inject_fault
 from pyffplay.packet_queue import PacketQueue
 from pyffplay.video_output import displayed_size
 
@@ -41,12 +42,14 @@ class Decoder:
         self.thread: threading.Thread | None = None
         self.errors = 0
 
-    def start(self, target: Any, name: str, on_error: Any) -> None:
+    def start(self, target: Any, name: str, on_error: Callable[[BaseException], Any]) -> None:
+        """Run ``target`` in a thread; an exception goes to ``on_error`` (errors.thread_failed),
+        which drops the stream or ends playback: never a traceback, a frozen picture or a hang."""
         def run() -> None:
             try:
                 target()
-            except Exception as e:  # a decoder bug must not print a traceback or hang
-                on_error(f"{name}: {type(e).__name__}: {e}")
+            except Exception as e:
+                on_error(e)
 
         self.queue.start()
         self.thread = threading.Thread(target=run, name=name, daemon=True)
@@ -137,6 +140,7 @@ def video_thread(vs: "VideoState") -> None:
     sar = st.sample_aspect_ratio or getattr(st.codec_context, "sample_aspect_ratio", None)
     sar_pair = (sar.numerator, sar.denominator) if sar else (0, 1)
     for frame in d.frames():
+        inject_fault("video")
         dpts = frame.pts * tb if frame.pts is not None else math.nan
         if vs.framedrop_active() and frame.pts is not None and not (vs.step or vs.paused):
             diff = dpts - vs.get_master_clock()
@@ -213,6 +217,7 @@ def audio_thread(vs: "VideoState") -> None:
     last_serial = -1
     next_pts = math.nan
     for frame in d.frames():
+        inject_fault("audio")
         if d.pkt_serial != last_serial:
             conv.reset()  # drop samples the resampler buffered before the seek
             last_serial = d.pkt_serial
@@ -249,6 +254,7 @@ def subtitle_thread(vs: "VideoState") -> None:
     """Queue bitmap subtitles (ffplay renders only those) with their display times."""
     d = vs.subdec
     for subs in d.frames():
+        inject_fault("subtitle")
         if subs.format != 0:
             continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
         sp = vs.subpq.peek_writable()

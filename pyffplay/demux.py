@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
-from pyffplay.errors import InputError, PlayerError
+from pyffplay.errors import InputError, inject_fault, thread_failed
 from pyffplay.memory_avio import open_input
 from pyffplay.packet_queue import MAX_QUEUE_SIZE, stream_has_enough_packets
 
@@ -22,6 +22,10 @@ AV_TIME_BASE = 1_000_000
 AVIO_BUFFER_SIZE = 64 * 1024
 # Demux errors in a row after which the input is treated as ended.
 MAX_CONSECUTIVE_ERRORS = 100
+# MPEG-TS: read every program's PMT while probing (as ffplay), and when a new PMT version
+# moves a stream to another pid, keep it on the same stream instead of starting a new one
+# that PyAV could not surface (below).
+OPEN_OPTIONS = {"scan_all_pmts": "1", "merge_pmt_versions": "1"}
 
 
 def open_container(vs: "VideoState") -> Any:
@@ -33,8 +37,10 @@ def open_container(vs: "VideoState") -> Any:
     vs.avio = avio
     name = opts.input
     try:
-        return av.open(avio, mode="r", format=opts.format, options={"scan_all_pmts": "1"},
-                       buffer_size=AVIO_BUFFER_SIZE)
+        ic = av.open(avio, mode="r", format=opts.format, options=OPEN_OPTIONS, buffer_size=AVIO_BUFFER_SIZE)
+        if avio.error:  # the reader failed while FFmpeg probed: what it saw is not the input
+            _input_failed(avio)
+        return ic
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
@@ -63,10 +69,8 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
 def read_thread(vs: "VideoState") -> None:
     try:
         _read_loop(vs)
-    except PlayerError as e:
-        vs.fail(str(e))
-    except Exception as e:  # never let a bug leave the player hanging
-        vs.fail(f"read thread: {type(e).__name__}: {e}")
+    except Exception as e:  # one line for the user, the detail to the trace (errors.py)
+        thread_failed(vs, "read", e)
 
 
 def _read_loop(vs: "VideoState") -> None:
@@ -114,6 +118,8 @@ def _read_loop(vs: "VideoState") -> None:
             vs.wait_for_read_request(10)
             continue
         if _playback_ended(vs):
+            if vs.avio.error:
+                _input_failed(vs.avio)
             if opts.loop != 1 and (not opts.loop or _dec_loop(vs)):
                 vs.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
             elif opts.autoexit:
@@ -127,19 +133,32 @@ def _read_loop(vs: "VideoState") -> None:
             packets = ic.demux(streams)
             vs.wait_for_read_request(10)
             continue
-        except (av.error.FFmpegError, OSError, ValueError):
+        except (av.error.FFmpegError, OSError, ValueError, IndexError) as e:
+            if isinstance(e, IndexError):
+                # PyAV's demux() (fact 12): a stream appeared after the input was opened (a
+                # new program or PMT). PyAV cannot wrap it, so its packets are skipped; it
+                # raises at the end of its iterator. A fresh iterator goes on.
+                vs.trace.event("demux", note="a stream appeared after open: skipped")
             errors += 1
             packets = ic.demux(streams)
             if errors >= MAX_CONSECUTIVE_ERRORS:
                 _signal_eof(vs)
                 vs.wait_for_read_request(10)
             continue
+        inject_fault("read")
         if packet.size == 0 and packet.pts is None:
             continue  # PyAV's own flush packets at EOF; we queue null packets ourselves
         vs.eof = False
         q = queue_of.get(packet.stream_index)
         if q is not None and _in_play_range(vs, packet):
             q.put(packet)
+
+
+def _input_failed(avio: Any) -> None:
+    """The input stopped on an error after open: what was read has played; end with its line."""
+    err = InputError(avio.error)
+    err.__cause__ = avio.exception  # the reader's own exception, if any: for the trace
+    raise err
 
 
 def _dec_loop(vs: "VideoState") -> bool:

@@ -20,7 +20,7 @@ import tempfile
 import threading
 from typing import IO
 
-from pyffplay.errors import InputError
+from pyffplay.errors import InputError, inject_fault
 
 DEFAULT_MAX_MEMORY = 256 * 1024 * 1024
 DEFAULT_READAHEAD = 16 * 1024 * 1024
@@ -60,6 +60,7 @@ class MemoryAVIO:
                  chunk_size: int, readahead: int) -> None:
         self.name = name
         self.error = None
+        self.exception: BaseException | None = None  # what ended the reader, if it failed
         self._fd = fd
         self._owns_fd = owns_fd
         self._max_memory = max_memory
@@ -155,6 +156,11 @@ class MemoryAVIO:
     def _run_reader(self) -> None:
         try:
             self._run()
+        except Exception as exc:  # a bug here ends the input like a read error (errors.py)
+            with self._cond:
+                self.exception = exc
+                self.error = f"{self.name}: reading the input failed (internal error)"
+                self._eof = True
         finally:
             with self._cond:
                 self._reader_done = True  # consumers stop waiting for it
@@ -256,6 +262,7 @@ class _FileAVIO(MemoryAVIO):
                 if self._aborted:
                     return
                 gen, offset = self._gen, self._end
+            inject_fault("input")
             data, err = b"", None
             try:  # fill a whole chunk: the window's index arithmetic relies on it
                 while len(data) < self._chunk:
@@ -381,6 +388,7 @@ class _PipeAVIO(MemoryAVIO):
                     return
             if any(fd == self._wake_r for fd, _ in poller.poll()):  # GIL released while waiting
                 return
+            inject_fault("input")
             try:
                 data = os.read(self._fd, room)
             except BlockingIOError:  # an O_NONBLOCK stdin: poll again

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections import deque
+from functools import partial
 from typing import Any, Iterator
 
 from pyffplay.audio_output import AudioUnavailable, open_audio
@@ -19,6 +20,7 @@ from pyffplay.clock import (AV_SYNC_AUDIO_MASTER, AV_SYNC_EXTERNAL_CLOCK, AV_SYN
                             AV_SYNC_VIDEO_MASTER, Clock, compute_target_delay, external_clock_speed,
                             master_sync_type, startup_volume, update_volume, vp_duration)
 from pyffplay.decoders import Decoder, audio_thread, subtitle_thread, video_thread
+from pyffplay.errors import thread_failed
 from pyffplay.frame_queue import (SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE,
                                   FrameQueue)
 from pyffplay.options import Options
@@ -144,16 +146,19 @@ class VideoState:
             self.audio_tgt_channels = self.audio.channels
             self.audio_st = st
             self.auddec = Decoder(cc, self.audioq, self.continue_read_thread, self.wait_mutex)
-            self.auddec.start(lambda: audio_thread(self), "audio_decoder", self.warn)
+            self.auddec.start(lambda: audio_thread(self), "audio_decoder",
+                              partial(thread_failed, self, "audio"))
         elif st.type == "video":
             cc.thread_type = "AUTO"
             self.video_st = st
             self.viddec = Decoder(cc, self.videoq, self.continue_read_thread, self.wait_mutex)
-            self.viddec.start(lambda: video_thread(self), "video_decoder", self.warn)
+            self.viddec.start(lambda: video_thread(self), "video_decoder",
+                              partial(thread_failed, self, "video"))
         elif st.type == "subtitle":
             self.subtitle_st = st
             self.subdec = Decoder(cc, self.subtitleq, self.continue_read_thread, self.wait_mutex)
-            self.subdec.start(lambda: subtitle_thread(self), "subtitle_decoder", self.warn)
+            self.subdec.start(lambda: subtitle_thread(self), "subtitle_decoder",
+                              partial(thread_failed, self, "subtitle"))
 
     def opened(self, ic: Any) -> None:
         self.max_frame_duration = 10.0 if ic.format.flags & 0x0200 else 3600.0  # AVFMT_TS_DISCONT
