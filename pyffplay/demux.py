@@ -37,7 +37,8 @@ def open_container(vs: "VideoState") -> Any:
     vs.avio = avio
     name = opts.input
     try:
-        ic = av.open(avio, mode="r", format=opts.format, options=OPEN_OPTIONS, buffer_size=AVIO_BUFFER_SIZE)
+        ic = av.open(avio, mode="r", format=opts.format, options=OPEN_OPTIONS,
+                     buffer_size=AVIO_BUFFER_SIZE, metadata_errors="replace")
         if avio.error:  # the reader failed while FFmpeg probed: what it saw is not the input
             _input_failed(avio)
         return ic
