@@ -309,10 +309,36 @@ def damage(data: bytes, kind: str, seed: int, ranges: list[tuple[int, int]] | No
 class Variant:
     name: str
     path: Path
-    duration: float
-    plays_to_end: bool  # only packets damaged: the clip must play to its end
+    plays_to_end: bool  # only packets damaged, or a TS whose streams change: play to the end
     has_video: bool
-    has_audio: bool
+    end: float  # pts (s) of the last picture (or audio packet, without video) FFmpeg gives
+
+
+# The same demuxer options as the player (pyffplay/demux.py).
+PLAYER_OPEN_OPTIONS = {"scan_all_pmts": "1", "merge_pmt_versions": "1"}
+
+
+def last_pts(path: Path) -> float:
+    """The pts in seconds of the last packet of the stream the player shows: the first video
+    stream, else the first audio stream, as FFmpeg demuxes the file. Streams that appear
+    after open are not seen here either (PyAV skips them, then raises IndexError)."""
+    with av.open(str(path), "r", options=PLAYER_OPEN_OPTIONS) as c:
+        st = (c.streams.video or c.streams.audio)[0]
+        tb = float(st.time_base)
+        last = float("-inf")
+        try:
+            for pkt in c.demux(st):
+                if pkt.pts is not None:
+                    last = max(last, pkt.pts * tb)
+        except IndexError:
+            pass
+    return last
+
+
+def variant_names() -> list[str]:
+    """The names build_corpus gives, in its order, without building anything."""
+    names = [f"{name}-{kind}" for name in BASE_CLIPS for kind in PAYLOAD_DAMAGE + CONTAINER_DAMAGE]
+    return names + [f"ts-appear-{kind}" for kind in TS_APPEARING]
 
 
 def build_corpus(root: Path, seed: int = 7) -> list[Variant]:
@@ -325,15 +351,15 @@ def build_corpus(root: Path, seed: int = 7) -> list[Variant]:
         path = build(clean / filename)
         data = path.read_bytes()
         has_video = name not in ("flac", "mp3")
+        end = last_pts(path)
         ranges = payload_ranges(data)
-        suffix = path.suffix
         for k, kind in enumerate(PAYLOAD_DAMAGE + CONTAINER_DAMAGE):
-            out = root / f"{name}-{kind}{suffix}"
+            out = root / f"{name}-{kind}{path.suffix}"
             out.write_bytes(damage(data, kind, seed * 1000 + 10 * len(variants) + k, ranges))
-            variants.append(Variant(out.stem, out, DURATION, kind in PAYLOAD_DAMAGE, has_video, True))
+            variants.append(Variant(out.stem, out, kind in PAYLOAD_DAMAGE, has_video, end))
     for kind in TS_APPEARING:
         out = make_ts_appearing(root / f"ts-appear-{kind}.ts", kind, clean)
-        variants.append(Variant(out.stem, out, DURATION, True, True, True))
+        variants.append(Variant(out.stem, out, True, True, last_pts(out)))
     return variants
 
 
@@ -343,7 +369,7 @@ def _main(argv: list[str]) -> int:
     t0 = time.monotonic()
     corpus = build_corpus(Path(argv[0]) if argv else Path("fuzz-corpus"))
     for v in corpus:
-        print(f"{v.path}  {v.path.stat().st_size:8d}  {'to-end' if v.plays_to_end else 'any'}")
+        print(f"{v.path}  {v.path.stat().st_size:8d}  end {v.end:5.2f}  {'to-end' if v.plays_to_end else 'any'}")
     print(f"{len(corpus)} variants in {time.monotonic() - t0:.1f}s", file=sys.stderr)
     return 0
 
