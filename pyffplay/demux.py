@@ -37,18 +37,15 @@ def open_container(vs: "VideoState") -> Any:
     vs.avio = avio
     name = opts.input
     try:
-        ic = av.open(avio, mode="r", format=opts.format, options=OPEN_OPTIONS,
-                     buffer_size=AVIO_BUFFER_SIZE, metadata_errors="replace")
-        if avio.error:  # the reader failed while FFmpeg probed: what it saw is not the input
-            _input_failed(avio)
-        return ic
+        return av.open(avio, mode="r", format=opts.format, options=OPEN_OPTIONS,
+                       buffer_size=AVIO_BUFFER_SIZE, metadata_errors="replace")
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
         if avio.size == 0:
             raise InputError(f"{name}: the input is empty") from None
         if avio.error:
-            raise InputError(avio.error) from None
+            _input_failed(avio)
         raise InputError(f"{name}: {getattr(e, 'strerror', None) or e or 'cannot read input'}") from None
 
 
@@ -89,6 +86,8 @@ def _read_loop(vs: "VideoState") -> None:
             vs.warn(f"{opts.input}: could not seek to position {ts:.3f}")
     video, audio, subtitle = pick_streams(vs, ic)
     if video is None and audio is None:
+        if vs.avio.error:  # the reader failed while FFmpeg probed: say so, not "no stream"
+            _input_failed(vs.avio)
         raise InputError(f"{opts.input}: no audio or video stream to play")
     if video is not None:
         cc = video.codec_context
@@ -159,6 +158,7 @@ def _input_failed(avio: Any) -> None:
     """The input stopped on an error after open: what was read has played; end with its line."""
     err = InputError(avio.error)
     err.__cause__ = avio.exception  # the reader's own exception, if any: for the trace
+    err.__suppress_context__ = True  # not FFmpeg's error that it caused
     raise err
 
 

@@ -100,8 +100,10 @@ def drop_stream(vs: "VideoState", kind: str) -> None:
 
 # -- a test-only fault hook ------------------------------------------------------------------
 # Some failures have no real trigger a test can provoke (a bug in a decoder thread, in the
-# audio callback). PYFFPLAY_TEST_FAULT=WHERE[:N] makes the N-th call (default 1) of
-# inject_fault(WHERE) raise FaultInjected. Unset, the hook costs one global lookup.
+# audio callback, in the input reader). PYFFPLAY_TEST_FAULT=WHERE[:N] makes
+# inject_fault(WHERE, amount) raise FaultInjected once the amounts passed reach N
+# (default 1): the N-th frame of a decoder or call of the audio callback, the N-th byte
+# read by the input reader. Unset, the hook costs one global lookup.
 
 class FaultInjected(RuntimeError):
     """Raised by inject_fault for the end-to-end tests of thread failures."""
@@ -117,9 +119,9 @@ def _parse_fault(spec: str | None) -> dict[str, int]:
 _FAULTS = _parse_fault(os.environ.get("PYFFPLAY_TEST_FAULT"))
 
 
-def inject_fault(where: str) -> None:
-    if not _FAULTS or where not in _FAULTS:
+def inject_fault(where: str, amount: int = 1) -> None:
+    if not _FAULTS or where not in _FAULTS or _FAULTS[where] <= 0:
         return
-    _FAULTS[where] -= 1
-    if _FAULTS[where] == 0:
+    _FAULTS[where] -= amount
+    if _FAULTS[where] <= 0:
         raise FaultInjected(f"fault injected in {where} (PYFFPLAY_TEST_FAULT)")

@@ -262,7 +262,6 @@ class _FileAVIO(MemoryAVIO):
                 if self._aborted:
                     return
                 gen, offset = self._gen, self._end
-            inject_fault("input")
             data, err = b"", None
             try:  # fill a whole chunk: the window's index arithmetic relies on it
                 while len(data) < self._chunk:
@@ -272,6 +271,7 @@ class _FileAVIO(MemoryAVIO):
                     data += piece
             except OSError as exc:
                 err = exc
+            inject_fault("input", len(data))
             with self._cond:
                 if gen != self._gen:
                     continue
@@ -388,7 +388,6 @@ class _PipeAVIO(MemoryAVIO):
                     return
             if any(fd == self._wake_r for fd, _ in poller.poll()):  # GIL released while waiting
                 return
-            inject_fault("input")
             try:
                 data = os.read(self._fd, room)
             except BlockingIOError:  # an O_NONBLOCK stdin: poll again
@@ -401,6 +400,7 @@ class _PipeAVIO(MemoryAVIO):
                 with self._cond:
                     self._eof = True
                 return
+            inject_fault("input", len(data))
             if not self._store(data):
                 return
 

@@ -369,7 +369,8 @@ def _main(argv: list[str]) -> int:
     t0 = time.monotonic()
     corpus = build_corpus(Path(argv[0]) if argv else Path("fuzz-corpus"))
     for v in corpus:
-        print(f"{v.path}  {v.path.stat().st_size:8d}  end {v.end:5.2f}  {'to-end' if v.plays_to_end else 'any'}")
+        expect = "to-end" if v.plays_to_end else "any"
+        print(f"{v.path}  {v.path.stat().st_size:8d}  end {v.end:5.2f}  {expect}")
     print(f"{len(corpus)} variants in {time.monotonic() - t0:.1f}s", file=sys.stderr)
     return 0
 

@@ -164,7 +164,8 @@ def test_fuzz_outcomes_summary(corpus_runner):
         corpus_runner.result(name, timeout=RUN_TIMEOUT * len(names))
     outcomes = corpus_runner.outcomes()
     counts = Counter(o.kind for o in outcomes)
-    print(f"fuzz corpus: {len(outcomes)} variants: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    summary = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    print(f"fuzz corpus: {len(outcomes)} variants: {summary}")
     for o in sorted(outcomes, key=lambda o: o.variant.name):
         print(f"  {o.variant.name:28s} {o.kind:14s} rc={o.rc} last={o.last_shown} end={o.variant.end:.2f} "
               f"{o.lines[-1] if o.lines else ''}")
