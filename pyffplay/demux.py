@@ -53,15 +53,23 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
     opts = vs.opts
     video = audio = subtitle = None
     if not opts.video_disable:
-        candidates = [s for s in ic.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
-        video = ic.streams.best("video") if candidates else None
-        if video is not None and video not in candidates:
-            video = candidates[0]
+        video = _best(ic, "video", [s for s in ic.streams.video
+                                    if not s.disposition & av.stream.Disposition.attached_pic])
     if not opts.audio_disable:
-        audio = ic.streams.best("audio", related=video) if ic.streams.audio else None
-    if not opts.video_disable and not opts.subtitle_disable and ic.streams.subtitles:
-        subtitle = ic.streams.best("subtitle", related=audio or video)
+        audio = _best(ic, "audio", ic.streams.audio, related=video)
+    if not opts.video_disable and not opts.subtitle_disable:
+        subtitle = _best(ic, "subtitle", ic.streams.subtitles, related=audio or video)
     return video, audio, subtitle
+
+
+def _best(ic: Any, kind: str, streams: Any, related: Any = None) -> Any:
+    """FFmpeg's best stream of ``kind`` among ``streams`` that have a decoder (a damaged
+    header can name a codec FFmpeg lacks), or None."""
+    candidates = [s for s in streams if s.codec_context is not None]
+    if not candidates:
+        return None
+    best = ic.streams.best(kind, related=related)
+    return best if best in candidates else candidates[0]
 
 
 def read_thread(vs: "VideoState") -> None:
@@ -88,6 +96,9 @@ def _read_loop(vs: "VideoState") -> None:
     if video is None and audio is None:
         if vs.avio.error:  # the reader failed while FFmpeg probed: say so, not "no stream"
             _input_failed(vs.avio)
+        wanted = {k for k, off in (("video", opts.video_disable), ("audio", opts.audio_disable)) if not off}
+        if any(s.type in wanted for s in ic.streams):
+            raise InputError(f"{opts.input}: no decoder for its audio or video streams")
         raise InputError(f"{opts.input}: no audio or video stream to play")
     if video is not None:
         cc = video.codec_context

@@ -162,6 +162,10 @@ class VideoState:
 
     def opened(self, ic: Any) -> None:
         self.max_frame_duration = 10.0 if ic.format.flags & 0x0200 else 3600.0  # AVFMT_TS_DISCONT
+        if ic.duration and ic.duration > 0:
+            # No picture lasts longer than the whole file: a longer gap between two pictures
+            # is a damaged timestamp, timed by the frame rate instead (ffplay freezes on it).
+            self.max_frame_duration = min(self.max_frame_duration, max(1.0, ic.duration / AV_TIME_BASE))
         self.is_open = True
         self.trace.event("open", duration=ic.duration / AV_TIME_BASE if ic.duration else None,
                          video=self.video_st is not None, audio=self.audio_st is not None)

@@ -254,13 +254,14 @@ def _ts_payload_ranges(data: bytes, pids: set[int]) -> list[tuple[int, int]]:
 # -- damage (pure) -------------------------------------------------------------------------
 
 PAYLOAD_DAMAGE = ("flip_payload", "zero_payload")
-CONTAINER_DAMAGE = ("flip_any", "zero_any", "repeat", "cut", "header")
+CONTAINER_DAMAGE = ("flip_any", "flip_meta", "zero_any", "repeat", "cut", "header")
 
 
 def damage(data: bytes, kind: str, seed: int, ranges: list[tuple[int, int]] | None = None) -> bytes:
     """``data`` damaged the ``kind`` way, the same for the same ``seed``.
 
-    Payload kinds need ``ranges`` (from ``payload_ranges``) and change only bytes in them.
+    Payload kinds need ``ranges`` (from ``payload_ranges``) and change only bytes in them;
+    ``flip_meta`` changes only bytes outside them (and outside the packets' first bytes).
     """
     rng = random.Random(f"{kind}:{seed}")
     out = bytearray(data)
@@ -279,7 +280,15 @@ def damage(data: bytes, kind: str, seed: int, ranges: list[tuple[int, int]] | No
                 j = min(b, i + rng.randint(1, 64))
                 out[i:j] = bytes(j - i)
         return bytes(out)
-    if kind == "flip_any":
+    if kind == "flip_meta":
+        # The container's own bytes (headers, indexes, tables): everything outside packets.
+        inside = bytearray(n)
+        for a, b in ranges or []:
+            inside[a - 8 if a >= 8 else 0:b] = b"\x01" * (b - max(a - 8, 0))
+        outside = [i for i in range(n) if not inside[i]]
+        for i in rng.sample(outside, k=min(len(outside), 8)):
+            out[i] ^= rng.randint(1, 255)
+    elif kind == "flip_any":
         for _ in range(max(4, n // 2000)):
             i = rng.randrange(n)
             out[i] ^= rng.randint(1, 255)
@@ -302,6 +311,44 @@ def damage(data: bytes, kind: str, seed: int, ranges: list[tuple[int, int]] | No
     return bytes(out)
 
 
+# -- targeted damage: bugs the random damage found once, kept as fixed variants --------------
+
+CODEC_IDS = {b"V_MPEG4/ISO/AVC": b"V_MPEG4/ISO/AVX", b"V_VP9": b"V_VPX", b"avc1": b"avx1"}
+
+
+def unknown_video_codec(data: bytes) -> bytes:
+    """The video track names a codec FFmpeg has no decoder for (the audio stays playable)."""
+    for known, unknown in CODEC_IDS.items():
+        if known in data:
+            return data.replace(known, unknown)
+    raise ValueError("no known video codec id in the data")
+
+
+def matroska_pts_jump(data: bytes, at_seconds: float = 1.2, jump_ms: int = 0x7FFF) -> bytes:
+    """One video block of a Matroska file jumps ``jump_ms`` ahead of its cluster (a damaged
+    SimpleBlock timecode): the picture after it would wait that long to be shown."""
+    with av.open(io.BytesIO(data)) as c:
+        st = c.streams.video[0]
+        for pkt in c.demux(st):
+            if pkt.pts is not None and pkt.pts * float(st.time_base) >= at_seconds:
+                body = bytes(pkt)
+                at = data.find(body[:16], pkt.pos)
+                break
+        else:
+            raise ValueError("no video packet that late")
+    out = bytearray(data)
+    out[at - 3:at - 1] = jump_ms.to_bytes(2, "big", signed=True)  # track vint, int16 timecode, flags
+    return bytes(out)
+
+
+# (clip, kind, builder): the regressions. "unknown_codec" plays its audio to the end.
+TARGETED = (("mp4", "unknown_codec", unknown_video_codec),
+            ("mkv", "unknown_codec", unknown_video_codec),
+            ("webm", "unknown_codec", unknown_video_codec),
+            ("mkv", "pts_jump", matroska_pts_jump),
+            ("webm", "pts_jump", matroska_pts_jump))
+
+
 # -- the corpus ----------------------------------------------------------------------------
 
 
@@ -320,10 +367,12 @@ PLAYER_OPEN_OPTIONS = {"scan_all_pmts": "1", "merge_pmt_versions": "1"}
 
 def last_pts(path: Path) -> float:
     """The pts in seconds of the last packet of the stream the player shows: the first video
-    stream, else the first audio stream, as FFmpeg demuxes the file. Streams that appear
+    stream with a decoder, else the first audio stream, as FFmpeg demuxes the file. Streams that appear
     after open are not seen here either (PyAV skips them, then raises IndexError)."""
     with av.open(str(path), "r", options=PLAYER_OPEN_OPTIONS) as c:
-        st = (c.streams.video or c.streams.audio)[0]
+        decodable = [s for s in c.streams if s.codec_context is not None]
+        st = next(s for s in decodable if s.type == "video" or s.type == "audio"
+                  and not any(v.type == "video" for v in decodable))
         tb = float(st.time_base)
         last = float("-inf")
         try:
@@ -338,6 +387,7 @@ def last_pts(path: Path) -> float:
 def variant_names() -> list[str]:
     """The names build_corpus gives, in its order, without building anything."""
     names = [f"{name}-{kind}" for name in BASE_CLIPS for kind in PAYLOAD_DAMAGE + CONTAINER_DAMAGE]
+    names += [f"{name}-{kind}" for name, kind, _ in TARGETED]
     return names + [f"ts-appear-{kind}" for kind in TS_APPEARING]
 
 
@@ -347,8 +397,9 @@ def build_corpus(root: Path, seed: int = 7) -> list[Variant]:
     clean = root / "clean"
     clean.mkdir(exist_ok=True)
     variants: list[Variant] = []
+    clean_paths = {}
     for name, (filename, build) in BASE_CLIPS.items():
-        path = build(clean / filename)
+        path = clean_paths[name] = build(clean / filename)
         data = path.read_bytes()
         has_video = name not in ("flac", "mp3")
         end = last_pts(path)
@@ -357,6 +408,13 @@ def build_corpus(root: Path, seed: int = 7) -> list[Variant]:
             out = root / f"{name}-{kind}{path.suffix}"
             out.write_bytes(damage(data, kind, seed * 1000 + 10 * len(variants) + k, ranges))
             variants.append(Variant(out.stem, out, kind in PAYLOAD_DAMAGE, has_video, end))
+    for name, kind, patch in TARGETED:
+        path = clean_paths[name]
+        out = root / f"{name}-{kind}{path.suffix}"
+        out.write_bytes(patch(path.read_bytes()))
+        # Without a video decoder the audio plays; a pts jump must not hold the picture.
+        end = last_pts(out) if kind == "unknown_codec" else last_pts(path)
+        variants.append(Variant(out.stem, out, True, kind != "unknown_codec", end))
     for kind in TS_APPEARING:
         out = make_ts_appearing(root / f"ts-appear-{kind}.ts", kind, clean)
         variants.append(Variant(out.stem, out, True, True, last_pts(out)))

@@ -78,4 +78,5 @@ def test_ts_new_program_appears_after_open(tmp_path):
 
 def test_variant_names_match_the_corpus_order():
     names = fc.variant_names()
-    assert len(names) == len(set(names)) == len(fc.BASE_CLIPS) * 7 + len(fc.TS_APPEARING)
+    random = len(fc.BASE_CLIPS) * (len(fc.PAYLOAD_DAMAGE) + len(fc.CONTAINER_DAMAGE))
+    assert len(names) == len(set(names)) == random + len(fc.TARGETED) + len(fc.TS_APPEARING)
