@@ -1,5 +1,6 @@
 """Errors: the ones that end playback with one clear line, and one path for a failure in
-any worker thread (decoders, the audio callback, the read thread, the input reader).
+any worker thread (decoders, the audio callback, the read thread; the input reader's
+failures reach the read thread as an InputError).
 
 A failure in a thread becomes a ``ThreadFailure``: one line for the user, the detail
 (exception and stack) for the trace file and ``-loglevel debug``, and a decision: drop
@@ -38,7 +39,6 @@ WHERE = {
     "subtitle": ("subtitle decoding", "subtitle"),
     "audio_output": ("the audio output", "audio"),
     "read": ("reading the input", None),
-    "input": ("reading the input", None),
 }
 AV_LOG_DEBUG = 48
 

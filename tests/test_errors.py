@@ -25,7 +25,6 @@ def _raised(exc: BaseException) -> BaseException:
     ("audio", {"audio"}, None),
     ("audio_output", {"audio"}, None),
     ("read", {"video", "audio"}, None),
-    ("input", {"video", "audio"}, None),
 ])
 def test_drop_the_stream_when_another_can_play(where, playing, drop):
     f = classify(where, _raised(IndexError("list index out of range")), playing)
