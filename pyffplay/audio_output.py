@@ -1,23 +1,28 @@
-"""Audio output: a sounddevice stream whose callback pulls from sampq and sets the audio clock.
+"""Audio output: ffplay's sdl_audio_callback, fed to a driver chosen from a table.
 
-The callback is ffplay's sdl_audio_callback. Instead of assuming two device periods of
-latency, it uses PortAudio's ``outputBufferDacTime``: the moment the first sample of
-this buffer will be heard.
+``AudioOutput.callback`` pulls from sampq and sets the audio clock. Drivers: ``sounddevice``
+(PortAudio; instead of assuming two device periods of latency, the clock uses PortAudio's
+``outputBufferDacTime``, the moment the first sample of a buffer will be heard) and
+``null`` (a thread that consumes samples in real time, as mpv's ao_null, so the audio
+clock still leads when there is no sound device).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import Any, Callable
 
 import numpy as np
 
 from pyffplay.clock import AV_SYNC_AUDIO_MASTER, SDL_MIX_MAXVOLUME, AudioSync
-from pyffplay.errors import inject_fault, thread_failed
-
-if TYPE_CHECKING:
-    from pyffplay.player import VideoState
+from pyffplay.control import PlaybackControl
+from pyffplay.errors import inject_fault
+from pyffplay.pipeline import StreamPipeline
+from pyffplay.sync import Clocks
+from pyffplay.trace import Trace
 
 
 AUDIO_BLOCK_SIZE = 1024
@@ -50,7 +55,7 @@ def _silence_alsa() -> None:
         pass
 
 
-def open_audio(vs: "VideoState", wanted_rate: int, wanted_channels: int) -> "AudioOutput":
+def _open_sounddevice(out: "AudioOutput", wanted_channels: int) -> None:
     try:
         import sounddevice as sd  # raises OSError without the PortAudio library
     except OSError as e:
@@ -58,25 +63,91 @@ def open_audio(vs: "VideoState", wanted_rate: int, wanted_channels: int) -> "Aud
     _silence_alsa()
     try:
         info = sd.query_devices(kind="output")
-        channels = max(1, min(wanted_channels, int(info["max_output_channels"]) or wanted_channels, 8))
-        out = AudioOutput(vs, wanted_rate, channels)
+        out.channels = max(1, min(wanted_channels, int(info["max_output_channels"]) or wanted_channels, 8))
         # ~21 ms blocks: each callback costs Python time, and the clock comes from the
         # DAC timestamps, so bigger blocks cost no sync accuracy (ffplay's SDL buffer is 2048).
-        out.stream = sd.OutputStream(samplerate=wanted_rate, channels=channels, dtype="float32",
-                                     blocksize=AUDIO_BLOCK_SIZE, callback=out.callback)
-        out.stream.start()
-        out.latency = float(out.stream.latency)
-        return out
+        stream = sd.OutputStream(samplerate=out.rate, channels=out.channels, dtype="float32",
+                                 blocksize=AUDIO_BLOCK_SIZE, callback=out.callback)
+        stream.start()
     except Exception as e:  # PortAudioError, ValueError on odd devices
         raise AudioUnavailable(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    out.latency = float(stream.latency)
+
+    def close() -> None:
+        try:
+            stream.abort()
+            stream.close()
+        except Exception:
+            pass
+    out.driver_close = close
+
+
+class _NullDevice:
+    """A device that plays nothing, in real time: one block every block's duration."""
+
+    def __init__(self, out: "AudioOutput") -> None:
+        self.out = out
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="audio_null", daemon=True)
+
+    def _run(self) -> None:
+        out = self.out
+        buf = np.zeros((AUDIO_BLOCK_SIZE, out.channels), dtype=np.float32)
+        period = AUDIO_BLOCK_SIZE / out.rate
+        t = time.monotonic()
+        info = SimpleNamespace(outputBufferDacTime=0.0, currentTime=0.0)
+        while not self.stop.is_set():
+            info.currentTime = time.monotonic()
+            info.outputBufferDacTime = max(info.currentTime, t)
+            out.callback(buf, AUDIO_BLOCK_SIZE, info, None)
+            t += period
+            delay = t - time.monotonic()
+            if delay < -0.2:
+                t = time.monotonic()  # fell far behind (suspended): do not catch up in a burst
+            self.stop.wait(max(delay, 0.0))
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread is not threading.current_thread():
+            self.thread.join(1.0)
+
+
+def _open_null(out: "AudioOutput", wanted_channels: int) -> None:
+    out.channels = max(1, min(wanted_channels, 8))
+    out.running = True  # nothing to wait for
+    device = _NullDevice(out)
+    out.driver_close = device.close
+    device.thread.start()
+
+
+# -ao: name -> opener. The opener sets the output's channels, latency and driver_close.
+AUDIO_DRIVERS: dict[str, Callable[["AudioOutput", int], None]] = {
+    "sounddevice": _open_sounddevice,
+    "null": _open_null,
+}
+
+
+def open_audio(driver: str, pipeline: StreamPipeline, clocks: Clocks, control: PlaybackControl,
+               trace: Trace, wanted_rate: int, wanted_channels: int) -> "AudioOutput":
+    out = AudioOutput(pipeline, clocks, control, trace, wanted_rate, wanted_channels)
+    AUDIO_DRIVERS[driver](out, wanted_channels)
+    out.driver = driver
+    return out
 
 
 class AudioOutput:
-    def __init__(self, vs: "VideoState", rate: int, channels: int) -> None:
-        self.vs = vs
+    def __init__(self, pipeline: StreamPipeline, clocks: Clocks, control: PlaybackControl, trace: Trace,
+                 rate: int, channels: int) -> None:
+        self.sampq = pipeline.frameq
+        self.audioq = pipeline.pktq
+        self.clocks = clocks
+        self.control = control
+        self.trace = trace
         self.rate = rate
         self.channels = channels
-        self.stream: Any = None
+        self.driver = ""
+        self.tap: Any = None  # a visualize.SampleTap when the show modes may need samples
+        self.driver_close: Callable[[], None] = lambda: None
         self.latency = 0.0
         self.audio_buf: np.ndarray | None = None
         self.audio_buf_index = 0
@@ -90,37 +161,32 @@ class AudioOutput:
         self._first_callback_time: float | None = None
         self._paused_seen = False
         self.failed = False  # the callback raised: it plays silence until closed
+        self.on_error: Callable[[BaseException], Any] | None = None  # errors.thread_failed
 
     def close(self) -> None:
-        if self.stream is not None:
-            try:
-                self.stream.abort()
-                self.stream.close()
-            except Exception:
-                pass
-            self.stream = None
+        close, self.driver_close = self.driver_close, lambda: None
+        close()
 
     # -- ffplay's audio_decode_frame ---------------------------------------------------
     def audio_decode_frame(self) -> bool:
         """Take the next frame of the current serial from sampq; False if none is ready."""
-        vs = self.vs
-        if vs.paused:
+        if self.control.paused:
             return False
         return self._next_frame()
 
     def _next_frame(self) -> bool:
-        vs = self.vs
-        sampq = vs.sampq
+        sampq = self.sampq
         while True:
             if sampq.nb_remaining() <= 0 or sampq.pktq.abort_request:
                 return False
             af = sampq.peek()
             sampq.next()
-            if af.serial == vs.audioq.serial:
+            if af.serial == self.audioq.serial:
                 break
         data = af.frame
-        if vs.get_master_sync_type() != AV_SYNC_AUDIO_MASTER:
-            data = self._compensate(data, vs.audclk.get() - vs.get_master_clock())
+        clocks = self.clocks
+        if clocks.master_sync_type() != AV_SYNC_AUDIO_MASTER:
+            data = self._compensate(data, clocks.audclk.get() - clocks.get_master_clock())
         self.audio_buf = data
         self.audio_buf_index = 0
         self.audio_buf_pts = af.pts
@@ -143,8 +209,8 @@ class AudioOutput:
         outdata.fill(0)
         if self.audio_buf is None:
             return
-        clock = self.vs.audclk
-        if self.audio_buf_serial != self.vs.audioq.serial:
+        clock = self.clocks.audclk
+        if self.audio_buf_serial != self.audioq.serial:
             # Seeked while paused: anchor the clock on the first frame of the new serial.
             if not self._next_frame():
                 return
@@ -176,10 +242,11 @@ class AudioOutput:
         except Exception as e:  # silence from now on; errors.py drops audio or ends playback
             self.failed = True
             outdata.fill(0)
-            thread_failed(self.vs, "audio_output", e)
+            if self.on_error is not None:
+                self.on_error(e)
 
     def _fill(self, outdata: np.ndarray, frames: int, time_info: Any) -> None:
-        vs = self.vs
+        control = self.control
         now = time.monotonic()
         dac = time_info.outputBufferDacTime
         cur = time_info.currentTime
@@ -188,7 +255,7 @@ class AudioOutput:
         if not self.running and not self._device_running(cur if cur > 0 else now, frames):
             outdata.fill(0)
             return
-        if vs.paused:
+        if control.paused:
             self._pause(outdata, dac_time)
             return
         self._paused_seen = False
@@ -198,7 +265,7 @@ class AudioOutput:
         while filled < frames:
             buf = self.audio_buf
             if buf is None or self.audio_buf_index >= buf.shape[0]:
-                if not self.audio_decode_frame():
+                if not self.audio_decode_frame() or self.audio_buf is None:
                     break
                 buf = self.audio_buf
             n = min(buf.shape[0] - self.audio_buf_index, frames - filled)
@@ -210,12 +277,14 @@ class AudioOutput:
             self.audio_buf_index += n
         if filled < frames:
             outdata[filled:] = 0
-        if vs.muted:
+        if self.tap is not None and control.show_mode != "video":
+            self.tap.write(outdata, dac_time)  # before the volume, as ffplay's sample display
+        if control.muted:
             outdata.fill(0)
-        elif vs.audio_volume != SDL_MIX_MAXVOLUME:
-            outdata *= vs.audio_volume / SDL_MIX_MAXVOLUME
+        elif control.audio_volume != SDL_MIX_MAXVOLUME:
+            outdata *= control.audio_volume / SDL_MIX_MAXVOLUME
         if not math.isnan(first_pts):
-            vs.audclk.set_at(first_pts, first_serial, dac_time)
-            vs.extclk.sync_to_slave(vs.audclk)
-        if vs.trace.enabled:
-            vs.trace.event("audio", t=now, frames=frames, dac=dac_time, clock=first_pts, filled=filled)
+            self.clocks.audclk.set_at(first_pts, first_serial, dac_time)
+            self.clocks.extclk.sync_to_slave(self.clocks.audclk)
+        if self.trace.enabled:
+            self.trace.event("audio", t=now, frames=frames, dac=dac_time, clock=first_pts, filled=filled)

@@ -1,13 +1,32 @@
-"""Entry point: options -> VideoState -> exit code, with one-line errors and no tracebacks."""
+"""The command line: options -> a Player, plus what belongs to a command.
+
+A command owns the process: signal handlers, keys from the terminal, Ctrl-Z, the status
+line and warnings on stderr, one-line errors and the exit code. Playing is the Player's.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
 import sys
+import threading
 import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 _T_START = time.monotonic()  # as early as the import allows: "start" in the trace
+
+if TYPE_CHECKING:
+    from pyffplay.options import Options
+    from pyffplay.player import Player
+
+AV_LOG_WARNING = 24
+AV_LOG_INFO = 32
+AV_LOG_DEBUG = 48
+# -vo terminal: FFmpeg's lines kept for after exit (the newest, when there are more).
+MAX_DEFERRED_LINES = 2000
+# The main thread wakes this often while waiting, so signal handlers run promptly.
+WAIT_SLICE = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,15 +34,35 @@ def main(argv: list[str] | None = None) -> int:
     from pyffplay.options import help_text, parse_args
 
     argv = sys.argv[1:] if argv is None else argv
+    # Until the player installs its own handlers, Ctrl-C or SIGTERM ends start-up quietly.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         opts = parse_args(argv)
     except PlayerError as e:
         print(f"pyffplay: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 0
+    _start_ffmpeg_log(opts)
     if opts.show_help:
         sys.stdout.write(help_text())
         return 0
-    code = _play(opts)
+    if opts.show_info:
+        from pyffplay import ffinfo
+
+        try:
+            ffinfo.show(opts.show_info)
+        except BrokenPipeError:  # `pyffplay -codecs | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            return 0
+        except OSError as e:  # PyAV built without its libraries beside it
+            print(f"pyffplay: -{opts.show_info}: {e}", file=sys.stderr)
+            return 1
+        return 0
+    try:
+        code = _play(opts)
+    except KeyboardInterrupt:
+        code = 0
     # Worker threads may sit inside FFmpeg or PortAudio calls; everything that matters
     # (terminal, trace, audio device) is closed by now, so leave without waiting on them.
     sys.stdout.flush()
@@ -31,102 +70,249 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(code)
 
 
-def _play(opts) -> int:
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_ffmpeg_log(opts: "Options") -> None:
+    """As ffplay's main: FFmpeg's log at -loglevel on stderr, then the banner (show_banner)."""
+    from pyffplay import fflog
+
+    try:
+        fflog.enable_stderr_log(opts.loglevel, opts.log_flags)
+    except OSError:
+        return  # no FFmpeg libraries to bind: FFmpeg stays quiet, pyffplay still plays
+    if opts.hide_banner or opts.show_info == "version" or opts.loglevel < AV_LOG_INFO:
+        return
+    from pyffplay import ffinfo
+
+    try:
+        for line in ffinfo.banner_lines():
+            fflog.log(AV_LOG_INFO, line + "\n")
+    except OSError:
+        pass
+
+
+def _local_path_error(name: str) -> str | None:
+    """A missing file or a directory, said before any window or terminal mode."""
+    if name in ("-",) or ":" in name.split("/")[0]:
+        return None  # stdin, pipe:N, fd:N, file:..., URLs: the input code says
+    if os.path.isdir(name):
+        return f"{name}: Is a directory"
+    if not os.path.exists(name):
+        return f"{name}: No such file or directory"
+    return None
+
+
+def _play(opts: "Options") -> int:
     from pyffplay.errors import PlayerError
-    from pyffplay.trace import Trace
+    from pyffplay.player import Player
 
     for w in opts.warnings:
         print(f"pyffplay: warning: {w}", file=sys.stderr)
-    if opts.input not in ("-", "pipe:", "fd:") and os.path.isdir(opts.input):
-        print(f"pyffplay: {opts.input}: Is a directory", file=sys.stderr)
+    assert opts.input is not None
+    problem = _local_path_error(opts.input)
+    if problem:
+        print(f"pyffplay: {problem}", file=sys.stderr)
         return 1
-    if opts.input not in ("-", "pipe:", "fd:") and not os.path.exists(opts.input):
-        print(f"pyffplay: {opts.input}: No such file or directory", file=sys.stderr)
-        return 1
+    messages = Messages(opts)
+    messages.capture_stderr()
+    player = Player._for_command_line(opts, messages.on_event,
+                                      messages.status if opts.status_enabled else None, _T_START)
+    messages.player = player
+    console = Console(player)
+    # Signals and keys first: a Ctrl-C during start-up is a quit the player sees at once.
+    console.start()
     try:
-        trace = Trace(opts.trace_file)
-    except OSError as e:
-        print(f"pyffplay: {opts.trace_file}: {e.strerror}", file=sys.stderr)
-        return 1
-    trace.event("start", t=_T_START)
-    from pyffplay.player import VideoState
-    from pyffplay.video_output.select import make_output
-
-    def early_warning(message: str) -> None:
-        print(f"pyffplay: warning: {message}", file=sys.stderr)
-
-    try:
-        output = make_output(opts, opts.window_title or opts.input, early_warning)
-    except PlayerError as e:
-        print(f"pyffplay: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:  # SDL could not start, and the like
-        print(f"pyffplay: cannot start video output: {e}", file=sys.stderr)
-        return 1
-    vs = VideoState(opts, output, trace)
-    console = Console(vs)
-    try:
-        console.start()
-        code = vs.run()
-    except KeyboardInterrupt:
-        vs.request_quit("signal")
-        vs.do_exit()
-        code = 0
+        try:
+            player.play()
+        except PlayerError as e:
+            messages.finish()
+            print(f"pyffplay: {e}", file=sys.stderr)
+            return 1
+        while player.wait(WAIT_SLICE) is None:
+            pass
     finally:
         console.stop()
-        output.close()  # idempotent; gives the terminal back even after an exception
-    if vs.error:
-        sys.stderr.write(f"pyffplay: {vs.error}\n")
-    return code
+        player.close()
+        messages.finish()
+    if player.error:
+        sys.stderr.write(f"pyffplay: {player.error}\n")
+    return 1 if player.error else 0
+
+
+class Messages:
+    """The status line, warnings and FFmpeg's log: on the terminal output's bottom row (and
+    after exit), else on stderr through FFmpeg's log, whose lock keeps lines whole."""
+
+    def __init__(self, opts: "Options") -> None:
+        from pyffplay import fflog
+
+        self.opts = opts
+        self.player: Player | None = None
+        self.deferred: deque[str] = deque(maxlen=MAX_DEFERRED_LINES)  # shown after exit
+        self.dropped = 0
+        self._ffmpeg_log = fflog.enabled()
+        self._status_shown = False
+        self._lock = threading.Lock()
+        self._pipe: Any = None
+        self._partial = b""
+
+    def capture_stderr(self) -> None:
+        """-vo terminal (or the terminal chosen for want of a display): fd 2 into a pipe."""
+        opts = self.opts
+        if not (os.isatty(1) and os.isatty(2)) or opts.display_disable:
+            return
+        no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if opts.vo == "terminal" or (opts.vo is None and no_display):
+            from pyffplay.stderr_pipe import StderrPipe
+
+            pipe = StderrPipe(self._stderr_data)
+            if pipe.start():
+                self._pipe = pipe
+
+    def _status_row(self) -> Any:
+        out = self.player.video_output if self.player is not None else None
+        return out if out is not None and out.has_status_row else None
+
+    def status(self, line: str) -> None:
+        row = self._status_row()
+        if row is not None:
+            row.show_status(line)
+            return
+        self._status_shown = True
+        if self._ffmpeg_log and self.opts.loglevel >= AV_LOG_INFO:
+            from pyffplay import fflog
+
+            fflog.log(AV_LOG_INFO, line)  # ffplay: av_log(NULL, AV_LOG_INFO, ...)
+            return
+        with self._lock:
+            sys.stderr.write(line)  # -stats below -loglevel info: straight to stderr, as ffplay
+            sys.stderr.flush()
+
+    def on_event(self, name: str, data: dict[str, Any]) -> None:
+        if name == "warning" and self.opts.loglevel >= AV_LOG_WARNING:
+            self._message(f"pyffplay: warning: {data['message']}")
+        elif name == "thread_error" and self.opts.loglevel >= AV_LOG_DEBUG:
+            self._message(data["detail"])  # the exception and stack behind a one-line error
+        elif name == "stream" and self.opts.loglevel >= AV_LOG_INFO:
+            self._message(f"Switch {data['type']} stream from #{data['old']} to #{data['new']}")
+
+    def _message(self, line: str) -> None:
+        """A line between status lines: on stderr, or on the terminal output's status row."""
+        row = self._status_row()
+        if row is not None:
+            self.deferred.append(line)
+            row.show_status(line)
+            return
+        if self._ffmpeg_log:
+            from pyffplay import fflog
+
+            fflog.log(AV_LOG_WARNING, line + "\n")
+            self._status_shown = False
+            return
+        with self._lock:
+            sys.stderr.write(("\n" if self._status_shown else "") + line + "\n")
+            sys.stderr.flush()
+            self._status_shown = False
+
+    def _stderr_data(self, data: bytes) -> None:
+        """What was written to fd 2 while it is a pipe (FFmpeg's log, Python's own)."""
+        pipe = self._pipe
+        if pipe is not None and self._status_row() is None and not self.deferred and not self._partial:
+            pipe.write_through(data)  # no picture on the terminal: as it came
+            return
+        text = self._partial + data
+        *lines, self._partial = text.replace(b"\r", b"\n").split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                if len(self.deferred) == self.deferred.maxlen:
+                    self.dropped += 1
+                # Kept for after exit: the status row is the status line's (and pyffplay's
+                # warnings'), and a burst of decoder errors would hide it for good.
+                self.deferred.append(line)
+
+    def finish(self) -> None:
+        if self._pipe is not None:
+            self._pipe.stop()
+            self._pipe = None
+            if self._partial.strip():
+                self.deferred.append(self._partial.decode("utf-8", "replace").rstrip())
+        if self._status_shown:
+            sys.stderr.write("\n")
+        if self.dropped:
+            sys.stderr.write(f"pyffplay: {self.dropped} earlier log lines not kept\n")
+        for line in self.deferred:
+            sys.stderr.write(line + "\n")
+        self.deferred.clear()
+        sys.stderr.flush()
 
 
 class Console:
     """The terminal around the player: keys from /dev/tty, signals, Ctrl-Z and fg."""
 
-    def __init__(self, vs) -> None:
-        self.vs = vs
-        self.keys = None
+    def __init__(self, player: "Player") -> None:
+        self.player = player
+        self.keys: Any = None
         self._paused_by_stop = False
 
     def start(self) -> None:
-        vs = self.vs
-        signal.signal(signal.SIGINT, self._on_quit)
-        signal.signal(signal.SIGTERM, self._on_quit)
+        from pyffplay.commands import Quit
+
+        player = self.player
+        quit_cmd = Quit("signal")
+        signal.signal(signal.SIGINT, lambda signum, frame: player.send(quit_cmd))
+        signal.signal(signal.SIGTERM, lambda signum, frame: player.send(quit_cmd))
         # Keys from the controlling terminal, as mpv: only when our output goes to it
         # (so that `pyffplay x | less` leaves the keys to less).
         if os.isatty(1) or os.isatty(2):
             from pyffplay.term_keys import TtyKeyReader
 
-            reader = TtyKeyReader(vs.commands.append, vs.opts.seek_interval)
+            reader = TtyKeyReader(player.send, player._opts.seek_interval)
             if reader.start():
                 self.keys = reader
-        if hasattr(vs.output, "notice_resize"):
-            from pyffplay.video_output.terminal import install_resize_handler
-
-            install_resize_handler(vs.output, vs.commands.append)
-        if self.keys is not None or hasattr(vs.output, "enter"):
+        if self._terminal_output() or self._may_use_terminal():
+            signal.signal(signal.SIGWINCH, self._on_resize)
+        if self.keys is not None or self._may_use_terminal():
             signal.signal(signal.SIGTSTP, self._on_stop)
             signal.signal(signal.SIGCONT, self._on_continue)
+
+    def _may_use_terminal(self) -> bool:
+        """The output is made on the player's thread: expect the terminal when it may be."""
+        opts = self.player._opts
+        return os.isatty(1) and not opts.display_disable and opts.vo in (None, "terminal")
+
+    def _terminal_output(self) -> Any:
+        out = self.player.video_output
+        return out if out is not None and out.uses_terminal else None
 
     def stop(self) -> None:
         if self.keys is not None:
             self.keys.stop()
             self.keys = None
 
-    def _on_quit(self, signum: int, frame: object) -> None:
-        self.vs.commands.append(("quit", "signal"))
+    def _on_resize(self, signum: int, frame: object) -> None:
+        from pyffplay.commands import Refresh
+
+        out = self.player.video_output
+        if out is not None:
+            out.notice_resize()
+            self.player.send(Refresh())
 
     def _on_stop(self, signum: int, frame: object) -> None:
         """Ctrl-Z: pause, give the terminal back, then really stop."""
-        vs = self.vs
-        if not vs.paused and vs.is_open:
-            vs.toggle_pause()
+        from pyffplay.commands import SetPause
+
+        player = self.player
+        if not player.paused and player.position is not None:
+            player.send(SetPause(True))
             self._paused_by_stop = True
         if self.keys is not None:
             self.keys.suspend()
-        leave = getattr(vs.output, "leave", None)
-        if leave is not None:
-            leave()
+        out = self._terminal_output()
+        if out is not None:
+            out.suspend()
         os.kill(os.getpid(), signal.SIGSTOP)
         # Continued: take the terminal back here, before the interrupted code goes on
         # (SIGCONT's own handler may run later than that).
@@ -134,15 +320,14 @@ class Console:
 
     def _on_continue(self, signum: int, frame: object) -> None:
         """fg: take the terminal again, redraw, play on (once, whoever calls first)."""
-        vs = self.vs
-        out = vs.output
-        if hasattr(out, "enter") and not out.active:
-            if not out.in_foreground():
-                return  # `bg`: stay off the terminal until `fg`
-            out.enter()
+        from pyffplay.commands import Refresh, SetPause
+
+        out = self._terminal_output()
+        if out is not None and not out.resume():
+            return  # `bg`: stay off the terminal until `fg`
         if self.keys is not None:
             self.keys.resume()
         if self._paused_by_stop:
             self._paused_by_stop = False
-            vs.commands.append(("pause",))
-        vs.commands.append(("refresh",))
+            self.player.send(SetPause(False))
+        self.player.send(Refresh())

@@ -24,6 +24,7 @@ AV_SYNC_AUDIO_MASTER = "audio"
 AV_SYNC_VIDEO_MASTER = "video"
 AV_SYNC_EXTERNAL_CLOCK = "ext"
 
+AV_TIME_BASE = 1_000_000  # FFmpeg's internal time unit (microseconds)
 SDL_MIX_MAXVOLUME = 128
 SDL_VOLUME_STEP = 0.75  # dB
 
@@ -44,6 +45,7 @@ class Clock:
         self.now = now
         self.speed = 1.0
         self.paused = False
+        self.serial = -1
         self.queue_serial = queue_serial if queue_serial is not None else (lambda: self.serial)
         self.pts = math.nan
         self.pts_drift = math.nan

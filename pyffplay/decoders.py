@@ -16,15 +16,23 @@ import numpy as np
 
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
 from pyffplay.errors import inject_fault
+from pyffplay.filters import AudioFilters, FilterError, VideoFilters
 from pyffplay.packet_queue import PacketQueue
 from pyffplay.video_output import displayed_size
 
 if TYPE_CHECKING:
-    from pyffplay.player import VideoState
+    from pyffplay.control import PlaybackControl
+    from pyffplay.frame_queue import FrameQueue
+    from pyffplay.pipeline import StreamPipeline
+    from pyffplay.refresh import VideoRefresh
+    from pyffplay.sync import Clocks
+    from pyffplay.trace import Trace
 
 # Pixel formats the SDL output uploads as they are; everything else is converted by
 # swscale (in C, GIL released) on the decoder thread.
 DIRECT_PIX_FMTS = frozenset({"yuv420p", "yuvj420p"})
+# A picture this close to an accurate seek's target counts as at the target (rounding).
+PTS_TOLERANCE = 0.002
 
 
 class Decoder:
@@ -41,10 +49,27 @@ class Decoder:
         self.codec_lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.errors = 0
+        # (serial, seconds): an accurate seek's target; frames of that serial ending before
+        # it are dropped (set by the read thread after the flush).
+        self.skip_until: tuple[int, float] | None = None
+
+    def before_target(self, serial: int, pts: float, duration: float) -> float | None:
+        """For an accurate seek: None when the frame is to be shown whole, else the seconds
+        of its start that lie before the target (the whole duration: drop it)."""
+        target = self.skip_until
+        if target is None or target[0] != serial or math.isnan(pts):
+            return None
+        if pts + duration <= target[1] + 1e-6:
+            return duration
+        if pts < target[1]:
+            return target[1] - pts
+        self.skip_until = None  # reached: the rest of this serial plays as it comes
+        return None
 
     def start(self, target: Any, name: str, on_error: Callable[[BaseException], Any]) -> None:
-        """Run ``target`` in a thread; an exception goes to ``on_error`` (errors.thread_failed),
-        which drops the stream or ends playback: never a traceback, a frozen picture or a hang."""
+        """Run ``target`` in a thread; an exception goes to ``on_error`` (errors.thread_failed:
+        a PlayerError such as a bad -vf keeps its message; any other drops the stream or ends
+        playback): never a traceback, a frozen picture or a hang."""
         def run() -> None:
             try:
                 target()
@@ -54,13 +79,6 @@ class Decoder:
         self.queue.start()
         self.thread = threading.Thread(target=run, name=name, daemon=True)
         self.thread.start()
-
-    def abort(self, fq: Any) -> None:
-        self.queue.abort()
-        fq.signal()
-        if self.thread is not None:
-            self.thread.join(timeout=1.0)
-        self.queue.flush()
 
     def decode_frame(self) -> tuple[int, Any]:
         """Return (1, frame), (0, None) at end of stream, or (-1, None) on abort."""
@@ -130,37 +148,72 @@ class Decoder:
 _END = object()  # marks the end of a drained stream in Decoder.pending
 
 
-def video_thread(vs: "VideoState") -> None:
-    """Decode pictures, drop the ones already late (early drop) and queue the rest."""
-    d = vs.viddec
-    st = vs.video_st
+def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Clocks",
+                 control: "PlaybackControl", trace: "Trace", autorotate: bool,
+                 on_shape: Callable[[int, int, tuple[int, int]], None], reorder_pts: int = -1,
+                 vfilters: tuple[str, ...] = (), filter_threads: int = 0) -> None:
+    """Decode pictures, drop the ones already late (early drop), filter (-vf, autorotation)
+    and queue the rest."""
+    d = video.decoder
+    st = video.st
+    assert d is not None
     tb = float(st.time_base)
     rate = st.guessed_rate or st.average_rate
     frame_duration = 1.0 / float(rate) if rate else 0.0
     sar = st.sample_aspect_ratio or getattr(st.codec_context, "sample_aspect_ratio", None)
     sar_pair = (sar.numerator, sar.denominator) if sar else (0, 1)
+    last_shape: tuple[int, int, tuple[int, int]] | None = None
+    filters = VideoFilters(list(vfilters), autorotate, filter_threads)
     for frame in d.frames():
         inject_fault("video")
-        dpts = frame.pts * tb if frame.pts is not None else math.nan
-        if vs.framedrop_active() and frame.pts is not None and not (vs.step or vs.paused):
-            diff = dpts - vs.get_master_clock()
+        ts = frame_timestamp(frame, reorder_pts)
+        dpts = ts * tb if ts is not None else math.nan
+        skip = d.before_target(d.pkt_serial, dpts, frame_duration)
+        if skip is not None and skip > PTS_TOLERANCE:
+            continue  # before an accurate seek's target
+        if refresh.framedrop_active() and ts is not None and not (control.step or control.paused):
+            diff = dpts - clocks.get_master_clock()
             if (not math.isnan(diff) and abs(diff) < AV_NOSYNC_THRESHOLD
-                    and diff - vs.frame_last_filter_delay < 0
-                    and d.pkt_serial == vs.vidclk.serial and vs.videoq.nb_packets):
-                vs.frame_drops_early += 1
-                vs.trace.event("drop", pts=dpts, serial=d.pkt_serial, kind="early")
+                    and diff - refresh.frame_last_filter_delay < 0
+                    and d.pkt_serial == clocks.vidclk.serial and video.pktq.nb_packets):
+                refresh.frame_drops_early += 1
+                trace.event("drop", pts=dpts, serial=d.pkt_serial, kind="early")
                 continue
-        if frame.format.name not in DIRECT_PIX_FMTS:
-            frame = frame.reformat(format="yuv420p")
-        if not queue_picture(vs, frame, dpts, frame_duration, frame.opaque, d.pkt_serial, sar_pair):
-            return
+        filters.index = control.vfilter_idx
+        for out in filters.process(frame, sar_pair, st.time_base):
+            pic_sar = sar_pair
+            if out is not frame:
+                dpts = float(out.pts * out.time_base) if out.pts is not None and out.time_base else dpts
+                if (out.width, out.height) == (frame.height, frame.width) != (frame.width, frame.height):
+                    pic_sar = (sar_pair[1], sar_pair[0]) if sar_pair[0] > 0 else sar_pair  # transposed
+            if out.format.name not in DIRECT_PIX_FMTS:
+                out = out.reformat(format="yuv420p")
+            vp = queue_picture(video.frameq, out, dpts, frame_duration, d.pkt_serial, pic_sar)
+            if vp is None:
+                return
+            # As ffplay: the window's default size follows the pictures (filtered ones).
+            shape = displayed_size(vp)[:3]
+            if shape != last_shape:
+                last_shape = shape
+                on_shape(*shape)
+            video.frameq.push()
 
 
-def queue_picture(vs: "VideoState", frame: Any, pts: float, duration: float, pos: Any,
-                  serial: int, sar: tuple[int, int]) -> bool:
-    vp = vs.pictq.peek_writable()
+def frame_timestamp(frame: Any, reorder_pts: int) -> int | None:
+    """-drp: the decoder's reordered pts (1), the packet's dts (0), or the best guess (-1)."""
+    if reorder_pts == 0:
+        return frame.dts
+    if reorder_pts == 1:
+        return frame.pts
+    return frame.pts if frame.pts is not None else frame.dts
+
+
+def queue_picture(pictq: "FrameQueue", frame: Any, pts: float, duration: float, serial: int,
+                  sar: tuple[int, int]) -> Any:
+    """Fill the next writable slot of pictq (the caller pushes it); None on abort."""
+    vp = pictq.peek_writable()
     if vp is None:
-        return False
+        return None
     vp.sar = sar
     vp.uploaded = False
     vp.width = frame.width
@@ -168,17 +221,11 @@ def queue_picture(vs: "VideoState", frame: Any, pts: float, duration: float, pos
     vp.format = frame.format.name
     vp.pts = pts
     vp.duration = duration
-    vp.pos = pos if isinstance(pos, int) else -1
+    vp.pos = frame.opaque if isinstance(frame.opaque, int) else -1
     vp.serial = serial
-    vp.rotation = frame.rotation if vs.opts.autorotate else 0
+    vp.rotation = 0  # autorotation is done by the filters
     vp.frame = frame
-    # As ffplay: the window's default size follows the pictures (rotated ones included).
-    shape = displayed_size(vp)[:3]
-    if shape != vs.last_picture_shape:
-        vs.last_picture_shape = shape
-        vs.output.set_default_window_size(*shape)
-    vs.pictq.push()
-    return True
+    return vp
 
 
 class AudioConverter:
@@ -210,54 +257,74 @@ class AudioConverter:
         return [out.to_ndarray().reshape(-1, self.channels) for out in self._resampler.resample(frame)]
 
 
-def audio_thread(vs: "VideoState") -> None:
-    d = vs.auddec
-    tb = float(vs.audio_st.time_base)
-    conv = AudioConverter(vs.audio_tgt_rate, vs.audio_tgt_channels)
+def audio_thread(audio: "StreamPipeline", rate: int, channels: int, afilter: str | None = None,
+                 filter_threads: int = 0) -> None:
+    """Decode, convert to the device's float32 layout and rate (through -af when given),
+    and queue into sampq."""
+    d = audio.decoder
+    assert d is not None
+    sampq = audio.frameq
+    tb = float(audio.st.time_base)
+    conv = AudioConverter(rate, channels)
+    filters = AudioFilters(afilter, rate, conv.layout, filter_threads) if afilter else None
     last_serial = -1
     next_pts = math.nan
     for frame in d.frames():
         inject_fault("audio")
         if d.pkt_serial != last_serial:
-            conv.reset()  # drop samples the resampler buffered before the seek
+            conv.reset()  # drop samples the resampler (or the filters) held before the seek
+            if filters is not None:
+                filters.reset()
             last_serial = d.pkt_serial
             next_pts = math.nan
-        if frame.pts is not None:
-            pts = frame.pts * tb
-        else:
-            pts = next_pts
-        src_rate = frame.sample_rate
+        pts = frame.pts * tb if frame.pts is not None else next_pts
         try:
-            out_frames = conv.convert(frame)
+            if filters is not None:
+                blocks = filters.process(frame)
+            else:
+                blocks = [(samples, None) for samples in conv.convert(frame)]
+        except FilterError:
+            raise
         except (av.error.FFmpegError, ValueError):
             conv.reset()
             continue
         # The resampler may hold back a few samples; later output keeps its own timing.
         offset = 0.0
-        for samples in out_frames:
-            af = vs.sampq.peek_writable()
+        for samples, block_pts in blocks:
+            start = block_pts if block_pts is not None else (pts + offset if not math.isnan(pts) else math.nan)
+            offset += samples.shape[0] / rate
+            skip = d.before_target(d.pkt_serial, start, samples.shape[0] / rate)
+            if skip is not None:
+                # Before an accurate seek's target: drop it, or the part that lies before.
+                cut = min(int(round(skip * rate)), samples.shape[0])
+                start += cut / rate
+                samples = samples[cut:]
+                if not samples.shape[0]:
+                    continue
+            af = sampq.peek_writable()
             if af is None:
                 return
             af.frame = samples
-            af.pts = pts + offset if not math.isnan(pts) else math.nan
-            af.duration = samples.shape[0] / conv.rate
+            af.pts = start
+            af.duration = samples.shape[0] / rate
             af.serial = d.pkt_serial
             af.pos = frame.opaque if isinstance(frame.opaque, int) else -1
-            vs.sampq.push()
-            offset += af.duration
-            if vs.audioq.serial != d.pkt_serial:
+            sampq.push()
+            if audio.pktq.serial != d.pkt_serial:
                 break
-        next_pts = (pts + frame.samples / src_rate) if not math.isnan(pts) else math.nan
+        next_pts = (pts + frame.samples / frame.sample_rate) if not math.isnan(pts) else math.nan
 
 
-def subtitle_thread(vs: "VideoState") -> None:
+def subtitle_thread(subtitle: "StreamPipeline") -> None:
     """Queue bitmap subtitles (ffplay renders only those) with their display times."""
-    d = vs.subdec
+    d = subtitle.decoder
+    assert d is not None
+    subpq = subtitle.frameq
     for subs in d.frames():
         inject_fault("subtitle")
         if subs.format != 0:
             continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
-        sp = vs.subpq.peek_writable()
+        sp = subpq.peek_writable()
         if sp is None:
             return
         sp.pts = subs.pts / 1_000_000 if subs.pts is not None else 0.0
@@ -266,4 +333,4 @@ def subtitle_thread(vs: "VideoState") -> None:
         sp.width = d.avctx.width
         sp.height = d.avctx.height
         sp.uploaded = False
-        vs.subpq.push()
+        subpq.push()

@@ -6,26 +6,41 @@ hold enough, and decides when playback has ended (loop / autoexit).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import av
 
+from pyffplay import fflog, libav
+from pyffplay.clock import AV_TIME_BASE
+from pyffplay.decoders import PTS_TOLERANCE
 from pyffplay.errors import InputError, inject_fault, thread_failed
-from pyffplay.memory_avio import open_input
-from pyffplay.packet_queue import MAX_QUEUE_SIZE, stream_has_enough_packets
+from pyffplay.sources import open_source
+from pyffplay.packet_queue import MAX_QUEUE_SIZE
+from pyffplay.stream_spec import SpecifierError, StreamInfo, matching_streams, stream_infos
 
 if TYPE_CHECKING:
-    from pyffplay.player import VideoState
+    from pyffplay.core import VideoState
 
-AV_TIME_BASE = 1_000_000
 # FFmpeg reads the custom AVIO in chunks of this size.
 AVIO_BUFFER_SIZE = 64 * 1024
 # Demux errors in a row after which the input is treated as ended.
 MAX_CONSECUTIVE_ERRORS = 100
-# MPEG-TS: read every program's PMT while probing (as ffplay), and when a new PMT version
-# moves a stream to another pid, keep it on the same stream instead of starting a new one
-# that PyAV could not surface (below).
-OPEN_OPTIONS = {"scan_all_pmts": "1", "merge_pmt_versions": "1"}
+
+
+def format_options(opts: Any) -> dict[str, str]:
+    """What ffplay passes to avformat_open_input (and -genpts / -nofind_stream_info)."""
+    # scan_all_pmts: every program's PMT while probing (as ffplay). merge_pmt_versions: when
+    # a new PMT version moves a stream to another pid, it stays the same stream instead of
+    # a new one that PyAV could not surface (see the IndexError in _read_loop).
+    options = {"scan_all_pmts": "1", "merge_pmt_versions": "1"}
+    if opts.genpts:
+        options["fflags"] = "+genpts"
+    if not opts.find_stream_info:
+        # PyAV always runs avformat_find_stream_info; this keeps it to the first packets.
+        options["analyzeduration"] = "0"
+        options["fpsprobesize"] = "0"
+    return options
 
 
 def open_container(vs: "VideoState") -> Any:
@@ -33,11 +48,13 @@ def open_container(vs: "VideoState") -> Any:
     opts = vs.opts
     # pipe_seek_end=False: FFmpeg asks a pipe for its size (SEEK_END); answering would
     # mean reading a live pipe to its end before playing anything.
-    avio = open_input(opts.input, max_memory=opts.avio_mem, spill=opts.avio_spill, pipe_seek_end=False)
+    # on_warning: told once when FFmpeg seeks to bytes of a pipe that were dropped.
+    avio = open_source(vs.source, opts.input or "", max_memory=opts.avio_mem, max_disk=opts.avio_disk,
+                       pipe_seek_end=False, on_warning=vs.warn)
     vs.avio = avio
     name = opts.input
     try:
-        return av.open(avio, mode="r", format=opts.format, options=OPEN_OPTIONS,
+        return av.open(avio, mode="r", format=opts.format, options=format_options(opts),
                        buffer_size=AVIO_BUFFER_SIZE, metadata_errors="replace")
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
@@ -49,27 +66,50 @@ def open_container(vs: "VideoState") -> Any:
         raise InputError(f"{name}: {getattr(e, 'strerror', None) or e or 'cannot read input'}") from None
 
 
+def _wanted_index(vs: "VideoState", ic: Any, kind: str, infos: list[StreamInfo]) -> int | None:
+    """-vst/-ast/-sst: the first stream of that type the specifier matches; -1 when it
+    matches none (that type is then not played, as ffplay); None when not given."""
+    spec = getattr(vs.opts, f"wanted_{kind}")
+    if spec is None:
+        return None
+    try:
+        matched = [s for s in matching_streams(spec, infos) if s.type == kind]
+    except SpecifierError as e:
+        raise InputError(str(e)) from None
+    if not matched:
+        vs.warn(f"Stream specifier {spec} does not match any {kind} stream")
+        return -1
+    return matched[0].index
+
+
 def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
+    """ffplay's stream choice: the wanted stream, else av_find_best_stream (related to the
+    video for audio, to the audio or video for subtitles); cover pictures are not video."""
     opts = vs.opts
+    infos = stream_infos(ic)
+    wanted = {kind: _wanted_index(vs, ic, kind, infos) for kind in ("video", "audio", "subtitle")}
+
+    def choose(kind: str, candidates: list[Any], related: Any = None) -> Any:
+        w = wanted[kind]
+        if w is not None:
+            return ic.streams[w] if w >= 0 else None
+        # Only streams with a decoder: a damaged header can name a codec FFmpeg lacks.
+        candidates = [s for s in candidates if s.codec_context is not None]
+        if not candidates:
+            return None
+        best = ic.streams.best(kind, related=related)
+        return best if best in candidates else candidates[0]
+
     video = audio = subtitle = None
     if not opts.video_disable:
-        video = _best(ic, "video", [s for s in ic.streams.video
-                                    if not s.disposition & av.stream.Disposition.attached_pic])
+        # A cover picture (attached_pic) is shown when there is no real video, as ffplay.
+        moving = [s for s in ic.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+        video = choose("video", moving or list(ic.streams.video))
     if not opts.audio_disable:
-        audio = _best(ic, "audio", ic.streams.audio, related=video)
+        audio = choose("audio", list(ic.streams.audio), video)
     if not opts.video_disable and not opts.subtitle_disable:
-        subtitle = _best(ic, "subtitle", ic.streams.subtitles, related=audio or video)
+        subtitle = choose("subtitle", list(ic.streams.subtitles), audio or video)
     return video, audio, subtitle
-
-
-def _best(ic: Any, kind: str, streams: Any, related: Any = None) -> Any:
-    """FFmpeg's best stream of ``kind`` among ``streams`` that have a decoder (a damaged
-    header can name a codec FFmpeg lacks), or None."""
-    candidates = [s for s in streams if s.codec_context is not None]
-    if not candidates:
-        return None
-    best = ic.streams.best(kind, related=related)
-    return best if best in candidates else candidates[0]
 
 
 def read_thread(vs: "VideoState") -> None:
@@ -82,9 +122,11 @@ def read_thread(vs: "VideoState") -> None:
 def _read_loop(vs: "VideoState") -> None:
     opts = vs.opts
     ic = open_container(vs)
-    vs.ic = ic
+    vs.ic = ic  # before the streams open: -vn / audio failure messages look at it
     if vs.abort_request:
         return
+    if opts.show_status != 0:
+        fflog.dump_format(ic, opts.input or "")  # ffplay's "Input #0, ..." (only when the CLI logs)
     if opts.start_time is not None:
         ts = opts.start_time + (ic.start_time or 0) / AV_TIME_BASE
         try:
@@ -110,29 +152,37 @@ def _read_loop(vs: "VideoState") -> None:
         vs.stream_component_open(video)
     if subtitle is not None:
         vs.stream_component_open(subtitle)
-    if vs.video_st is None and vs.audio_st is None:
-        raise InputError(f"Failed to open file '{opts.input}'")
+    if not vs.video.is_open and not vs.audio.is_open:
+        raise InputError(_nothing_to_play(vs, video, audio))
     if opts.infinite_buffer < 0 and _is_realtime(ic):
-        opts.infinite_buffer = 1
+        vs.infinite_buffer = True
     vs.opened(ic)
 
-    streams = [s for s in (vs.audio_st, vs.video_st, vs.subtitle_st) if s is not None]
-    queue_of = {s.index: q for s, q in ((vs.audio_st, vs.audioq), (vs.video_st, vs.videoq),
-                                         (vs.subtitle_st, vs.subtitleq)) if s is not None}
-    packets = ic.demux(streams)
+    queue_of = _queues_by_stream(vs)
+    packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+    by_bytes = vs.control.info.seek_by_bytes
+    cover = vs.video.st if vs.video.is_open and _is_cover(vs.video.st) else None
+    cover_packet: Any = None
     errors = 0
     while not vs.abort_request:
-        if vs.seek_req:
+        if vs.control.cycle_req:
+            while vs.control.cycle_req:
+                stream_cycle_channel(vs, ic, vs.control.cycle_req.popleft())
+            queue_of = _queues_by_stream(vs)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+        if vs.control.seek_req:
             _do_seek(vs, ic)
-            packets = ic.demux(streams)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            if cover_packet is not None:
+                _queue_cover(vs, cover_packet)
         if _queues_full(vs):
             vs.wait_for_read_request(10)
             continue
         if _playback_ended(vs):
             if vs.avio.error:
                 _input_failed(vs.avio)
-            if opts.loop != 1 and (not opts.loop or _dec_loop(vs)):
-                vs.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
+            if vs.loop_left != 1 and (not vs.loop_left or _dec_loop(vs)):
+                vs.control.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
             elif opts.autoexit:
                 vs.request_quit("eof")
                 return
@@ -141,7 +191,7 @@ def _read_loop(vs: "VideoState") -> None:
             errors = 0
         except StopIteration:
             _signal_eof(vs)
-            packets = ic.demux(streams)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
             vs.wait_for_read_request(10)
             continue
         except (av.error.FFmpegError, OSError, ValueError, IndexError) as e:
@@ -151,7 +201,7 @@ def _read_loop(vs: "VideoState") -> None:
                 # raises at the end of its iterator. A fresh iterator goes on.
                 vs.trace.event("demux", note="a stream appeared after open: skipped")
             errors += 1
-            packets = ic.demux(streams)
+            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
             if errors >= MAX_CONSECUTIVE_ERRORS:
                 _signal_eof(vs)
                 vs.wait_for_read_request(10)
@@ -161,49 +211,138 @@ def _read_loop(vs: "VideoState") -> None:
             continue  # PyAV's own flush packets at EOF; we queue null packets ourselves
         vs.eof = False
         q = queue_of.get(packet.stream_index)
+        if cover is not None and packet.stream_index == cover.index:
+            # ffplay's queue_attachments_req: the cover picture once, then its end.
+            if cover_packet is None and packet.size:
+                cover_packet = packet
+                _queue_cover(vs, cover_packet)
+            continue
         if q is not None and _in_play_range(vs, packet):
+            if by_bytes:
+                packet.opaque = packet.pos  # frames carry it (copy_opaque): byte seeks start there
             q.put(packet)
 
 
 def _input_failed(avio: Any) -> None:
     """The input stopped on an error after open: what was read has played; end with its line."""
     err = InputError(avio.error)
-    err.__cause__ = avio.exception  # the reader's own exception, if any: for the trace
+    err.__cause__ = getattr(avio, "exception", None)  # the reader's own, if any: for the trace
     err.__suppress_context__ = True  # not FFmpeg's error that it caused
     raise err
 
 
+def _is_cover(st: Any) -> bool:
+    return bool(st.disposition & av.stream.Disposition.attached_pic)
+
+
+def _queue_cover(vs: "VideoState", packet: Any) -> None:
+    vs.video.pktq.put(packet)
+    vs.video.pktq.put_nullpacket()
+
+
+def _queues_by_stream(vs: "VideoState") -> dict[int, Any]:
+    return {p.st.index: p.pktq for p in vs.pipelines if p.is_open}
+
+
+def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
+    """ffplay's stream_cycle_channel: the next stream of ``kind`` (within the video's program
+    for audio and subtitles); past the last subtitle stream, subtitles go off."""
+    pipeline = {"video": vs.video, "audio": vs.audio, "subtitle": vs.subtitle}[kind]
+    start_index = vs.last_stream[kind]
+    if start_index < 0 and not pipeline.is_open and kind != "subtitle":
+        return  # that type was never played (-an, -vn, or none in the input)
+    old_index = pipeline.st.index if pipeline.is_open else -1
+    order = list(range(len(ic.streams)))
+    if kind != "video" and vs.video.is_open:
+        program = libav.program_streams(ic, vs.video.st.index)
+        if program is not None:
+            order = sorted(program[1])
+    start = order.index(start_index) if start_index in order else -1
+    pos = start
+    while True:
+        pos += 1
+        if pos >= len(order):
+            if kind == "subtitle":
+                new_index = -1
+                vs.last_stream["subtitle"] = -1
+                break
+            if start == -1:
+                return
+            pos = 0
+        if pos == start:
+            return
+        st = ic.streams[order[pos]]
+        if st.type != kind:
+            continue
+        if kind == "audio":
+            cc = st.codec_context
+            if cc is None or not cc.sample_rate or not (cc.layout and cc.layout.nb_channels):
+                continue
+        new_index = order[pos]
+        break
+    if new_index == old_index:
+        return
+    position = vs.clocks.get_master_clock()
+    if vs.video.is_open and not math.isnan(vs.clocks.vidclk.pts) and pipeline is not vs.video:
+        # Not before the picture on screen: the next picture shown is a new one.
+        position = max(position, vs.clocks.vidclk.pts + 2 * PTS_TOLERANCE)
+    vs.stream_component_close(pipeline)
+    if new_index >= 0:
+        vs.stream_component_open(ic.streams[new_index])
+    vs.stream_switched(kind, old_index, new_index)
+    # The new stream's packets up to the demuxer's position were skipped: go back to where
+    # playback is, without showing anything before it, so the switch is seamless (mpv does
+    # the same; ffplay starts the new stream at the demuxer's position, ahead of the clock).
+    if not math.isnan(position) and ic.format.name not in _NO_SEEK_FORMATS:
+        vs.control.stream_seek(int(position * AV_TIME_BASE), 0, accurate=True, quiet=True)
+    elif vs.eof and pipeline.is_open:
+        pipeline.pktq.put_nullpacket()  # nothing more will come: let it finish
+
+
+def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
+    """Say why no stream could be played, naming the reason, not "failed to open"."""
+    opts = vs.opts
+    reasons = []
+    if vs.audio_failure:
+        reasons.append(vs.audio_failure)
+    elif audio is None:
+        reasons.append("audio disabled (-an)" if opts.audio_disable else "no audio stream")
+    if video is None:
+        if opts.display_disable:
+            reasons.append("video disabled (-nodisp)")
+        elif opts.video_disable:
+            reasons.append("video disabled (-vn)")
+        else:
+            reasons.append("no video stream")
+    return f"{opts.input}: nothing to play: " + " and ".join(reasons)
+
+
 def _dec_loop(vs: "VideoState") -> bool:
-    vs.opts.loop -= 1
-    return vs.opts.loop != 0
+    vs.loop_left -= 1
+    return vs.loop_left != 0
 
 
 def _signal_eof(vs: "VideoState") -> None:
     if vs.eof:
         return
-    for st, q in ((vs.video_st, vs.videoq), (vs.audio_st, vs.audioq), (vs.subtitle_st, vs.subtitleq)):
-        if st is not None:
-            q.put_nullpacket()
+    for p in vs.pipelines:
+        if p.is_open:
+            p.pktq.put_nullpacket()
     vs.eof = True
 
 
 def _queues_full(vs: "VideoState") -> bool:
-    if vs.opts.infinite_buffer >= 1:
+    if vs.infinite_buffer:
         return False
-    if vs.audioq.size + vs.videoq.size + vs.subtitleq.size > MAX_QUEUE_SIZE:
+    if sum(p.pktq.size for p in vs.pipelines) > MAX_QUEUE_SIZE:
         return True
-    return all(
-        st is None or stream_has_enough_packets(q, float(st.time_base),
-                                                bool(st.disposition & av.stream.Disposition.attached_pic))
-        for st, q in ((vs.audio_st, vs.audioq), (vs.video_st, vs.videoq), (vs.subtitle_st, vs.subtitleq)))
+    return all(p.has_enough_packets() for p in vs.pipelines)
 
 
 def _playback_ended(vs: "VideoState") -> bool:
-    if vs.paused:
+    if vs.control.paused:
         return False
-    audio_done = vs.audio_st is None or (vs.auddec.finished == vs.audioq.serial and vs.sampq.nb_remaining() == 0)
-    video_done = vs.video_st is None or (vs.viddec.finished == vs.videoq.serial and vs.pictq.nb_remaining() == 0)
-    return audio_done and video_done
+    return vs.audio.finished() and vs.video.finished()
 
 
 def _in_play_range(vs: "VideoState", packet: Any) -> bool:
@@ -219,22 +358,32 @@ def _in_play_range(vs: "VideoState", packet: Any) -> bool:
 
 
 def _do_seek(vs: "VideoState", ic: Any) -> None:
-    target = vs.seek_pos
+    control = vs.control
+    target = control.seek_pos
+    dropped = vs.avio.dropped_seeks
     try:
         with vs.codec_locks():
-            ic.seek(target, backward=True)
+            ic.seek(target, backward=True, unsupported_byte_offset=control.seek_bytes)
     except (av.error.FFmpegError, OSError, ValueError):
-        vs.warn(f"{vs.opts.input}: error while seeking")
+        if vs.avio.dropped_seeks == dropped:  # else the AVIO said why (once)
+            vs.warn(f"{vs.opts.input}: error while seeking")
     else:
-        for st, q in ((vs.audio_st, vs.audioq), (vs.subtitle_st, vs.subtitleq), (vs.video_st, vs.videoq)):
-            if st is not None:
-                q.flush()
-        vs.extclk.set(target / AV_TIME_BASE, 0)
-        vs.seek_done(target / AV_TIME_BASE)
-    vs.seek_req = False
+        for p in vs.pipelines:
+            if p.is_open:
+                p.pktq.flush()
+                if p.decoder is not None:
+                    # Frames of the new serial before the target are decoded, not shown.
+                    p.decoder.skip_until = (p.pktq.serial, target / AV_TIME_BASE) if control.seek_accurate else None
+        # A byte offset says nothing of the time: the clock is unknown until a frame comes.
+        vs.clocks.extclk.set(math.nan if control.seek_bytes else target / AV_TIME_BASE, 0)
+        vs.seek_done(math.nan if control.seek_bytes else target / AV_TIME_BASE)
+    control.seek_req = False
     vs.eof = False
-    if vs.paused:
-        vs.step_to_next_frame()
+    if control.paused:
+        control.step_to_next_frame()
+
+
+_NO_SEEK_FORMATS = ("rtp", "rtsp", "sdp")
 
 
 def _is_realtime(ic: Any) -> bool:

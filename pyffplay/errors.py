@@ -11,21 +11,20 @@ playback (exit 1). ``thread_failed`` applies it to a running player.
 from __future__ import annotations
 
 import os
-import sys
 import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyffplay.player import VideoState
+    from pyffplay.core import VideoState
 
 
 class PlayerError(Exception):
     """A problem the user can act on; main() prints ``pyffplay: <message>`` and exits 1."""
 
 
-class UsageError(PlayerError):
-    """A bad command line: unknown option, missing or malformed value."""
+class UsageError(PlayerError, ValueError):
+    """A bad command line (or API keyword): unknown option, missing or malformed value."""
 
 
 class InputError(PlayerError):
@@ -40,7 +39,6 @@ WHERE = {
     "audio_output": ("the audio output", "audio"),
     "read": ("reading the input", None),
 }
-AV_LOG_DEBUG = 48
 
 
 @dataclass(frozen=True)
@@ -71,13 +69,13 @@ def classify(where: str, exc: BaseException, playing: set[str]) -> ThreadFailure
 
 
 def thread_failed(vs: "VideoState", where: str, exc: BaseException) -> ThreadFailure:
-    """From the failing thread: record the detail, then drop its stream or end playback."""
-    playing = {kind for kind, st in (("video", vs.video_st), ("audio", vs.audio_st),
-                                     ("subtitle", vs.subtitle_st)) if st is not None}
+    """From the failing thread: record the detail, then drop its stream or end playback.
+    The detail goes to the trace and, as a "thread_error" event, to the client (the command
+    line prints it at -loglevel debug); the library itself prints nothing."""
+    playing = {p.kind for p in vs.pipelines if p.is_open}
     failure = classify(where, exc, playing)
     vs.trace.event("thread_error", where=where, message=failure.message, detail=failure.detail)
-    if vs.opts.loglevel >= AV_LOG_DEBUG:
-        sys.stderr.write(failure.detail + "\n")
+    vs.reporter.event("thread_error", where=where, message=failure.message, detail=failure.detail)
     if failure.drop is None:
         vs.fail(failure.message)
     else:
@@ -87,15 +85,16 @@ def thread_failed(vs: "VideoState", where: str, exc: BaseException) -> ThreadFai
 
 
 def drop_stream(vs: "VideoState", kind: str) -> None:
-    """Play on without one stream: its queue refuses packets (the read thread neither
-    stalls on it nor waits for its end) and the clocks no longer follow it."""
-    queue = {"video": vs.videoq, "audio": vs.audioq, "subtitle": vs.subtitleq}[kind]
-    setattr(vs, f"{kind}_st", None)
-    queue.abort()
-    frames = {"video": vs.pictq, "audio": vs.sampq, "subtitle": vs.subpq}[kind]
-    frames.signal()
-    with vs.wait_mutex:
-        vs.continue_read_thread.signal()
+    """Play on without one stream: closed (the read thread neither queues for it nor waits
+    for its end), its queue refusing packets, and the clocks no longer following it."""
+    pipeline = {"video": vs.video, "audio": vs.audio, "subtitle": vs.subtitle}[kind]
+    pipeline.st = None
+    pipeline.abort()
+    if kind == "video":
+        vs.clocks.has_video = False
+    elif kind == "audio":
+        vs.clocks.has_audio = False
+    vs.wake_reader()
 
 
 # -- a test-only fault hook ------------------------------------------------------------------

@@ -24,7 +24,7 @@ class Frame:
     """One slot of the ring: a decoded picture, audio buffer or subtitle plus its timing."""
 
     __slots__ = ("frame", "sub", "serial", "pts", "duration", "pos", "width", "height",
-                 "format", "sar", "rotation", "uploaded", "flip_v")
+                 "format", "sar", "rotation", "uploaded")
 
     def __init__(self) -> None:
         self.frame: Any = None  # av.VideoFrame, a NumPy audio buffer, ...
@@ -39,7 +39,6 @@ class Frame:
         self.sar: tuple[int, int] = (0, 1)
         self.rotation = 0.0
         self.uploaded = False
-        self.flip_v = False
 
     def unref(self) -> None:
         self.frame = None

@@ -52,12 +52,6 @@ class Mutex:
         self._lock = _lib.SDL_LockMutex
         self._unlock = _lib.SDL_UnlockMutex
 
-    def lock(self) -> None:
-        self._lock(self._ptr)
-
-    def unlock(self) -> None:
-        self._unlock(self._ptr)
-
     def __enter__(self) -> "Mutex":
         self._lock(self._ptr)
         return self

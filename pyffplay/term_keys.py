@@ -16,21 +16,19 @@ import threading
 import time
 from typing import Any, Callable
 
-# Same shape as pyffplay.keys.Command; not imported from there so that terminal input
-# does not load SDL.
-Command = tuple[Any, ...]
+from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleShowMode, CycleStream, Seek, SeekPage, Step,
+                               ToggleFullScreen, ToggleMute, TogglePause)
 
-QUIT: Command = ("quit",)
-PAUSE: Command = ("pause",)
+PAUSE = TogglePause()
 _ESC = 0x1B
 
 # ffplay's key switch. SDL reports keysyms without Shift, so in ffplay's window Shift+q
 # quits too; letters are therefore matched in both cases.
 _CHAR_KEYS: dict[str, Command] = {
-    "q": QUIT, "p": PAUSE, " ": PAUSE, "m": ("mute",), "s": ("step",), "f": ("fullscreen",),
-    "9": ("volume", -1), "/": ("volume", -1), "0": ("volume", 1), "*": ("volume", 1),
-    "a": ("cycle", "audio"), "v": ("cycle", "video"), "t": ("cycle", "subtitle"),
-    "c": ("cycle", "program"), "w": ("show_mode",),
+    "q": QUIT, "p": PAUSE, " ": PAUSE, "m": ToggleMute(), "s": Step(), "f": ToggleFullScreen(),
+    "9": ChangeVolume(-1), "/": ChangeVolume(-1), "0": ChangeVolume(1), "*": ChangeVolume(1),
+    "a": CycleStream("audio"), "v": CycleStream("video"), "t": CycleStream("subtitle"),
+    "c": CycleStream("program"), "w": CycleShowMode(),
 }
 _BYTE_KEYS: dict[int, Command] = {
     ord(c): command for key, command in _CHAR_KEYS.items() for c in {key, key.upper()}}
@@ -50,10 +48,10 @@ class KeyDecoder:
 
     def __init__(self, seek_interval: float = 10.0) -> None:
         self._arrows: dict[int, Command] = {
-            ord("A"): ("seek", 60.0),
-            ord("B"): ("seek", -60.0),
-            ord("C"): ("seek", float(seek_interval)),
-            ord("D"): ("seek", -float(seek_interval)),
+            ord("A"): Seek(60.0),
+            ord("B"): Seek(-60.0),
+            ord("C"): Seek(float(seek_interval)),
+            ord("D"): Seek(-float(seek_interval)),
         }
         self._buf = bytearray()  # an incomplete escape sequence, nothing else
         self._last_byte = 0.0  # when bytes last arrived while a sequence was pending
@@ -127,10 +125,10 @@ class KeyDecoder:
         if final in self._arrows and first in (b"", b"1"):
             return self._arrows[final]
         if intro == ord("[") and final == ord("~"):
-            return {b"5": ("seek_page", 1), b"6": ("seek_page", -1)}.get(first)
+            return {b"5": SeekPage(1), b"6": SeekPage(-1)}.get(first)
         if intro == ord("O") and not params:
             # Keypad * and / in application keypad mode.
-            return {ord("j"): ("volume", 1), ord("o"): ("volume", -1)}.get(final)
+            return {ord("j"): ChangeVolume(1), ord("o"): ChangeVolume(-1)}.get(final)
         return None
 
 
@@ -264,6 +262,7 @@ class TtyKeyReader:
         if want != self._cbreak:
             attrs = self._saved if not want else self._cbreak_attrs()
             try:
+                assert self._fd is not None and attrs is not None
                 termios.tcsetattr(self._fd, termios.TCSANOW, attrs)
                 self._cbreak = want
             except (OSError, termios.error):

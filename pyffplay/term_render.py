@@ -139,7 +139,7 @@ class CellRenderer:
         self._raw = np.array(rgb)  # own copy: the caller may reuse its buffer
         keys = self._keys(self._raw)
         bg, fg = keys[0::2].ravel(), keys[1::2].ravel()
-        if self._bg is None:
+        if self._bg is None or self._fg is None:
             changed = np.ones(bg.size, dtype=bool)
             screen_bg, screen_fg = bg.copy(), fg.copy()
         else:

@@ -25,6 +25,10 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+# Written many times a second: left in the buffer. Every other event is flushed.
+_FREQUENT = frozenset({"frame", "audio", "drop"})
+
+
 class Trace:
     def __init__(self, path: str | None) -> None:
         self._file = open(path, "w", buffering=1 << 16) if path else None
@@ -47,6 +51,8 @@ class Trace:
         with self._lock:
             if self._file is not None:
                 self._file.write(line)
+                if ev not in _FREQUENT:
+                    self._file.flush()  # rare events are readable at once (tests, tail -f)
 
     def close(self) -> None:
         with self._lock:

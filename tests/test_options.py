@@ -9,6 +9,7 @@ import pytest
 from pyffplay.errors import UsageError
 from pyffplay.options import (
     AV_LOG_INFO,
+    DEFAULT_AVIO_DISK,
     DEFAULT_AVIO_MEM,
     FLAG_OPTIONS,
     LOG_LEVELS,
@@ -43,13 +44,14 @@ def test_defaults_are_ffplays():
     assert o.left is None and o.top is None
     assert o.loglevel == AV_LOG_INFO == 32
     assert o.avio_mem == DEFAULT_AVIO_MEM == 256 * 1024 * 1024
+    assert o.avio_disk == DEFAULT_AVIO_DISK == 1024 * 1024 * 1024
     assert o.avio_spill is True
     for flag in ("audio_disable", "video_disable", "subtitle_disable", "display_disable",
                  "fullscreen", "borderless", "alwaysontop", "autoexit",
                  "exit_on_keydown", "exit_on_mousedown", "show_help"):
         assert getattr(o, flag) is False, flag
     assert o.format is None and o.window_title is None and o.trace_file is None
-    assert o.warnings == []
+    assert o.warnings == ()
     assert o.status_enabled
 
 
@@ -57,6 +59,17 @@ def test_defaults_are_ffplays():
 
 # name -> (argument, expected attribute value)
 VALUE_SAMPLES = {
+    "ao": ("null", "null"),
+    "renderer": ("software", "software"),
+    "acodec": ("aac", "aac"), "vcodec": ("h264", "h264"), "scodec": ("srt", "srt"),
+    "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
+    "c:a": ("aac", "aac"), "c:v": ("h264", "h264"), "c:s": ("srt", "srt"),
+    "drp": ("0", 0), "hwaccel": ("auto", "auto"), "lowres": ("1", 1),
+    "showmode": ("2", "rdft"), "rdftspeed": ("40", 0.04),
+    "vf": ("hflip", ("hflip",)), "af": ("volume=0.5", "volume=0.5"), "filter_threads": ("2", 2),
+    "ast": ("a:1", "a:1"),
+    "vst": ("2", "2"),
+    "sst": ("m:language:eng", "m:language:eng"),
     "x": ("640", 640),
     "y": ("360", 360),
     "ss": ("1:30", 90.0),
@@ -74,6 +87,7 @@ VALUE_SAMPLES = {
     "v": ("debug", LOG_LEVELS["debug"]),
     "trace_file": ("/tmp/t.jsonl", "/tmp/t.jsonl"),
     "avio_mem": ("64M", 64 * 1024 * 1024),
+    "avio_disk": ("32M", 32 * 1024 * 1024),
     "avio_spill": ("0", False),
     "vo": ("terminal", "terminal"),
     "term_colors": ("256", "256"),
@@ -230,14 +244,14 @@ def test_parse_size_rejects_garbage(text):
 def test_volume_is_clipped_with_a_warning(value, clipped, warning):
     o = parse("-volume", value)
     assert o.volume == clipped
-    assert o.warnings == [warning]
+    assert o.warnings == (warning,)
 
 
 @pytest.mark.parametrize("value", ["0", "100", "50"])
 def test_volume_in_range_is_kept_silently(value):
     o = parse("-volume", value)
     assert o.volume == int(value)
-    assert o.warnings == []
+    assert o.warnings == ()
 
 
 def test_seek_interval_zero_means_ten():
@@ -324,11 +338,27 @@ def test_good_sync_values(value):
     "args",
     [["-x", "0"], ["-y", "-1"], ["-x", "wide"], ["-volume", "loud"], ["-loop", "1.5"],
      ["-bytes", "x"], ["-seek_interval", "soon"], ["-loglevel", "chatty"],
-     ["-avio_spill", "yes"], ["-avio_mem", "lots"]],
+     ["-avio_spill", "yes"], ["-avio_mem", "lots"], ["-avio_mem", "0"], ["-avio_disk", "-1"],
+     ["-avio_disk", "big"]],
 )
 def test_bad_values_are_usage_errors(args):
     with pytest.raises(UsageError):
         parse(*args)
+
+
+@pytest.mark.parametrize("args, disk", [
+    ([], 1 << 30), (["-avio_disk", "0"], 0), (["-avio_disk", "32M"], 32 << 20),
+    (["-avio_spill", "0"], 0), (["-avio_spill", "0", "-avio_disk", "32M"], 0),
+    (["-avio_disk", "32M", "-avio_spill", "1"], 32 << 20),
+])
+def test_avio_spill_0_is_avio_disk_0(args, disk):
+    assert parse(*args).avio_disk == disk
+
+
+def test_help_text_explains_the_pipe_bound():
+    text = help_text()
+    assert re.search(r"^\s*-avio_disk <value>.*default 1G; 0 = never spill", text, re.M)
+    assert re.search(r"^\s*-avio_spill <value>.*-avio_disk 0", text, re.M)
 
 
 # --- help -----------------------------------------------------------------------------------
@@ -355,11 +385,6 @@ def test_help_text_lists_the_keys():
         "m                   toggle mute",
         "9, 0                decrease and increase volume respectively",
         "/, *                decrease and increase volume respectively",
-        "a                   cycle audio channel in the current program",
-        "v                   cycle video channel",
-        "t                   cycle subtitle channel in the current program",
-        "c                   cycle program",
-        "w                   cycle video filters or show modes",
         "s                   activate frame-step mode",
         "left/right          seek backward/forward 10 seconds or to custom interval if -seek_interval is set",
         "down/up             seek backward/forward 1 minute",
@@ -395,3 +420,14 @@ def test_status_enabled(args, enabled):
 def test_bad_choice_values_are_usage_errors(args):
     with pytest.raises(UsageError, match=args[0].lstrip("-")):
         parse(*args)
+
+
+def test_accurate_seek_and_stream_specifiers():
+    assert parse_args(["-accurate_seek", "x"]).accurate_seek is True
+    assert parse_args(["x"]).accurate_seek is False
+    o = parse_args(["-ast", "a:1", "-vst", "0", "-sst", "m:language:fra", "x"])
+    assert (o.wanted_audio, o.wanted_video, o.wanted_subtitle) == ("a:1", "0", "m:language:fra")
+
+
+def test_vf_repeats_and_keeps_the_order():
+    assert parse_args(["-vf", "hflip", "-vf", "scale=320:-2", "x"]).vfilters == ("hflip", "scale=320:-2")

@@ -14,10 +14,25 @@ import pytest
 
 from pyffplay import term_keys
 from pyffplay.keys import sdl_key_table
-from pyffplay.term_keys import KeyDecoder, TtyKeyReader
+from pyffplay.commands import trace_form
+from pyffplay.term_keys import KeyDecoder as _KeyDecoder
+from pyffplay.term_keys import TtyKeyReader
 
 ESC = b"\x1b"
 QUIT = ("quit",)
+
+
+def _t(commands):
+    """Commands -> the tuples of their trace form, which these tables are written in."""
+    return [c if isinstance(c, tuple) else tuple(trace_form(c)) for c in commands]
+
+
+class KeyDecoder(_KeyDecoder):
+    def feed(self, data, now):
+        return _t(super().feed(data, now))
+
+    def tick(self, now):
+        return _t(super().tick(now))
 
 
 def decode(data: bytes, seek_interval: float = 10.0) -> list[tuple]:
@@ -93,7 +108,7 @@ def test_application_keypad_star_and_slash():
 def test_every_sdl_command_is_reachable_from_the_terminal():
     terminal = {c for _, c in CHAR_KEYS} | {c for _, c in ARROWS}
     terminal |= {("seek_page", 1), ("seek_page", -1)}
-    assert set(sdl_key_table(10.0).values()) == terminal
+    assert set(_t(sdl_key_table(10.0).values())) == terminal
 
 
 def test_several_keys_in_one_feed_come_out_in_order():
@@ -232,9 +247,9 @@ class Collector:
         self.commands: list[tuple] = []
         self.lock = threading.Lock()
 
-    def __call__(self, command: tuple) -> None:
+    def __call__(self, command) -> None:
         with self.lock:
-            self.commands.append(command)
+            self.commands.append(tuple(trace_form(command)))
 
     def wait_for(self, count: int, timeout: float = 3.0) -> list[tuple]:
         deadline = time.monotonic() + timeout
@@ -432,7 +447,7 @@ def test_background_job_leaves_the_terminal_alone(pty):
         assert child.stdout.readline().strip() == "background [] True"
         assert child.stdout.readline().strip() == "foreground True"
         # The line typed while in the background is typeahead for the foreground job.
-        assert child.stdout.readline().strip() == "read [('step',)]"
+        assert child.stdout.readline().strip() == "read [Step()]"
         assert child.stdout.readline().strip() == "restored True"
         assert child.wait(timeout=5) == 0
     finally:

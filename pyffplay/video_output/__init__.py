@@ -7,28 +7,26 @@ nothing else touches the device.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from pyffplay.commands import Command
     from pyffplay.frame_queue import Frame
 
 
-class VideoOutput(Protocol):
-    width: int  # 0 until the first picture opened the window
-    height: int
+class VideoOutput:
+    """The interface every driver implements; the defaults are what a driver without
+    that capability does (nothing), so the player never probes with hasattr."""
 
-    def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None: ...
-    def display(self, vp: "Frame | None") -> None: ...
-    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None: ...
-    def toggle_full_screen(self) -> None: ...
-    def close(self) -> None: ...
-
-
-class NullOutput:
-    """-nodisp, or audio only with no window: nothing is drawn, events come from elsewhere."""
-
-    width = 0
+    width = 0  # 0 until the first picture opened the window
     height = 0
+    # True when the status line belongs on the output (the terminal's bottom row)
+    # instead of stderr.
+    has_status_row = False
+    # True when the output draws on the terminal (Ctrl-Z must give it back).
+    uses_terminal = False
 
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         pass
@@ -36,14 +34,45 @@ class NullOutput:
     def display(self, vp: "Frame | None") -> None:
         pass
 
-    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None:
+    def describe(self) -> dict[str, object]:
+        """What the trace records of the driver (its name, the renderer it chose)."""
+        return {"vo": type(self).__name__}
+
+    def display_rgb(self, rgb: "np.ndarray") -> None:
+        """Show an RGB picture over the whole output (the audio show modes)."""
+
+    def canvas_size(self) -> tuple[int, int]:
+        """Pixels an RGB picture for display_rgb should have; (0, 0): nothing is shown."""
+        return 0, 0
+
+    def set_title(self, title: str) -> None:
+        """The window's title from the input (any thread: used when the window opens)."""
+
+    def poll_events(self, emit: Callable[["Command"], None]) -> None:
         pass
 
     def toggle_full_screen(self) -> None:
         pass
 
+    def show_status(self, line: str) -> None:
+        pass
+
+    def notice_resize(self) -> None:
+        """SIGWINCH came (terminal outputs re-measure on the next display)."""
+
+    def suspend(self) -> None:
+        """Ctrl-Z: give the terminal back."""
+
+    def resume(self) -> bool:
+        """fg: take the terminal again; False while still in the background."""
+        return True
+
     def close(self) -> None:
         pass
+
+
+class NullOutput(VideoOutput):
+    """-nodisp / -vo null: nothing is drawn, events come from elsewhere."""
 
 
 def _rescale(a: int, b: int, c: int) -> int:

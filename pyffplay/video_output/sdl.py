@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Callable
 import sdl2
 from sdl2 import surface as _surface
 
-from pyffplay.keys import QUIT, MouseState, sdl_key_table
-from pyffplay.video_output import calculate_display_rect, displayed_size
+from pyffplay.commands import QUIT, Command, Refresh
+from pyffplay.keys import MouseState, sdl_key_table
+from pyffplay.video_output import VideoOutput, calculate_display_rect, displayed_size
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
@@ -27,13 +28,50 @@ _update_yuv = _lib.SDL_UpdateYUVTexture
 _update_yuv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
                         ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
 _update_yuv.restype = ctypes.c_int
+_update_texture = _lib.SDL_UpdateTexture
+_update_texture.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+_update_texture.restype = ctypes.c_int
 
 CURSOR_HIDE_DELAY = 1.0
+# Window events after which what was drawn may be gone (a still picture is not redrawn
+# otherwise): shown (the first present can come before the window is mapped), exposed, ...
+_REDRAW_EVENTS = frozenset({sdl2.SDL_WINDOWEVENT_EXPOSED, sdl2.SDL_WINDOWEVENT_RESTORED})
+# Presents made before X has mapped a new window are lost, and no expose follows under every
+# window manager (none at all under Xvfb): a still picture (cover art, paused, the end) is
+# drawn again a few times while the window settles.
+SETTLE_TIME = 1.0
+SETTLE_REDRAW = 0.1
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 480
 
 
 class SDLInitError(Exception):
     pass
+
+
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software rasterizer")
+GL_RENDERER = 0x1F01
+
+
+def is_software_gl(gl_renderer: str | None) -> bool:
+    """Whether an OpenGL renderer string names a rasterizer that runs on the CPU."""
+    return gl_renderer is not None and any(s in gl_renderer.lower() for s in SOFTWARE_GL)
+
+
+def _renderer_name(renderer: Any) -> str:
+    info = sdl2.SDL_RendererInfo()
+    if sdl2.SDL_GetRendererInfo(renderer, ctypes.byref(info)) != 0:
+        return "unknown"
+    return info.name.decode(errors="replace") if info.name else "unknown"
+
+
+def _gl_renderer_string() -> str | None:
+    """GL_RENDERER of the context SDL's OpenGL renderer just made current."""
+    proc = sdl2.SDL_GL_GetProcAddress(b"glGetString")
+    if not proc:
+        return None
+    get_string = ctypes.CFUNCTYPE(ctypes.c_char_p, ctypes.c_uint)(proc)
+    value = get_string(GL_RENDERER)
+    return value.decode(errors="replace") if value else None
 
 
 def _yuv_mode(frame: Any) -> int:
@@ -51,7 +89,7 @@ def _yuv_mode(frame: Any) -> int:
     return _surface.SDL_YUV_CONVERSION_AUTOMATIC
 
 
-class SDLOutput:
+class SDLOutput(VideoOutput):
     def __init__(self, opts: "Options", title: str) -> None:
         self.opts = opts
         self.title = title
@@ -63,17 +101,10 @@ class SDLOutput:
         flags |= sdl2.SDL_WINDOW_BORDERLESS if opts.borderless else sdl2.SDL_WINDOW_RESIZABLE
         if opts.alwaysontop:
             flags |= sdl2.SDL_WINDOW_ALWAYS_ON_TOP
-        self.window = sdl2.SDL_CreateWindow(title.encode(), sdl2.SDL_WINDOWPOS_UNDEFINED,
-                                            sdl2.SDL_WINDOWPOS_UNDEFINED, DEFAULT_WIDTH, DEFAULT_HEIGHT, flags)
-        if not self.window:
-            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
-        # -untimed must not wait for the display's refresh either.
-        vsync = 0 if opts.untimed else sdl2.SDL_RENDERER_PRESENTVSYNC
-        self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | vsync)
-        if not self.renderer:
-            self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, 0)
-        if not self.renderer:
-            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+        self.window_flags = flags
+        self.window: Any = None
+        self.renderer: Any = None
+        self.renderer_name, self.gl_renderer = self._create_renderer(opts.renderer)
         self.default_width = DEFAULT_WIDTH
         self.default_height = DEFAULT_HEIGHT
         self.width = 0  # 0 until video_open (first picture)
@@ -82,11 +113,52 @@ class SDLOutput:
         self.texture: Any = None
         self.texture_addr = 0
         self.texture_key: tuple[int, int, int] | None = None
+        self._settle_until = 0.0
+        self._next_settle_redraw = 0.0
+        self.vis_texture: Any = None
+        self.vis_size = (0, 0)
         self.keys = sdl_key_table(opts.seek_interval)
         self.mouse = MouseState()
         self.cursor_hidden = False
         self.cursor_last_shown = time.monotonic()
         self._event = sdl2.SDL_Event()
+
+    def describe(self) -> dict[str, object]:
+        return {"vo": "sdl", "renderer": self.renderer_name, "gl": self.gl_renderer}
+
+    def _create_window(self) -> None:
+        self.window = sdl2.SDL_CreateWindow(self.title.encode(), sdl2.SDL_WINDOWPOS_UNDEFINED,
+                                            sdl2.SDL_WINDOWPOS_UNDEFINED, DEFAULT_WIDTH, DEFAULT_HEIGHT,
+                                            self.window_flags)
+        if not self.window:
+            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+
+    def _create_renderer(self, mode: str) -> tuple[str, str | None]:
+        """-renderer: gpu (SDL's accelerated renderer), software (SDL's software renderer
+        on the window surface, which reaches X by shared memory), or auto: the GPU one unless
+        its OpenGL is a software rasterizer (llvmpipe, softpipe, swrast), where the software
+        path costs less than half as much CPU (docs/BENCHMARKS.md)."""
+        # -untimed must not wait for the display's refresh either.
+        vsync = 0 if self.opts.untimed else sdl2.SDL_RENDERER_PRESENTVSYNC
+        gl_name: str | None = None
+        if mode in ("auto", "gpu"):
+            self._create_window()
+            self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | vsync)
+            if self.renderer:
+                name = _renderer_name(self.renderer)
+                gl_name = _gl_renderer_string() if name.startswith("opengl") else None
+                if mode == "gpu" or not is_software_gl(gl_name):
+                    return name, gl_name
+                sdl2.SDL_DestroyRenderer(self.renderer)
+                self.renderer = None
+            sdl2.SDL_DestroyWindow(self.window)
+            self.window = None
+        sdl2.SDL_SetHint(sdl2.SDL_HINT_FRAMEBUFFER_ACCELERATION, b"0")
+        self._create_window()
+        self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_SOFTWARE)
+        if not self.renderer:
+            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+        return _renderer_name(self.renderer), gl_name
 
     # -- window --------------------------------------------------------------------------
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
@@ -96,6 +168,9 @@ class SDLOutput:
             max_h = height
         _, _, w, h = calculate_display_rect(0, 0, max_w, max_h, width, height, sar)
         self.default_width, self.default_height = w, h
+
+    def set_title(self, title: str) -> None:
+        self.title = title  # SDL is called from the loop thread, in video_open
 
     def video_open(self) -> None:
         w = self.opts.screen_width or self.default_width
@@ -109,6 +184,9 @@ class SDLOutput:
             sdl2.SDL_SetWindowFullscreen(self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP)
         sdl2.SDL_ShowWindow(self.window)
         self.width, self.height = w, h
+        now = time.monotonic()
+        self._settle_until = now + SETTLE_TIME
+        self._next_settle_redraw = now + SETTLE_REDRAW
 
     def toggle_full_screen(self) -> None:
         self.is_full_screen = not self.is_full_screen
@@ -162,16 +240,44 @@ class SDLOutput:
                                                   sdl2.SDL_TEXTUREACCESS_STREAMING, frame.width, frame.height)
             if not self.texture:
                 return False
-            self.texture_addr = ctypes.cast(self.texture, ctypes.c_void_p).value
+            self.texture_addr = ctypes.cast(self.texture, ctypes.c_void_p).value or 0
             self.texture_key = key
         y, u, v = frame.planes
         return _update_yuv(self.texture_addr, None, y.buffer_ptr, y.line_size,
                            u.buffer_ptr, u.line_size, v.buffer_ptr, v.line_size) == 0
 
+    # -- the audio show modes -----------------------------------------------------------
+    def canvas_size(self) -> tuple[int, int]:
+        if not self.width:
+            self.video_open()
+        return self.width, self.height
+
+    def display_rgb(self, rgb: Any) -> None:
+        """A whole-window RGB picture (waves, spectrum) through one RGB24 texture."""
+        if not self.width:
+            self.video_open()
+        h, w = rgb.shape[:2]
+        if self.vis_texture is None or self.vis_size != (w, h):
+            if self.vis_texture is not None:
+                sdl2.SDL_DestroyTexture(self.vis_texture)
+            self.vis_texture = sdl2.SDL_CreateTexture(self.renderer, sdl2.SDL_PIXELFORMAT_RGB24,
+                                                      sdl2.SDL_TEXTUREACCESS_STREAMING, w, h)
+            self.vis_size = (w, h)
+            if not self.vis_texture:
+                return
+        data = rgb if rgb.flags.c_contiguous else rgb.copy()
+        _update_texture(ctypes.cast(self.vis_texture, ctypes.c_void_p).value, None,
+                        data.ctypes.data, w * 3)
+        sdl2.SDL_RenderCopy(self.renderer, self.vis_texture, None, None)
+        sdl2.SDL_RenderPresent(self.renderer)
+
     # -- events --------------------------------------------------------------------------
-    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None:
+    def poll_events(self, emit: Callable[[Command], None]) -> None:
         ev = self._event
         now = time.monotonic()
+        if now < self._settle_until and now >= self._next_settle_redraw:
+            self._next_settle_redraw = now + SETTLE_REDRAW
+            emit(Refresh())
         if not self.cursor_hidden and now - self.cursor_last_shown > CURSOR_HIDE_DELAY:
             sdl2.SDL_ShowCursor(0)
             self.cursor_hidden = True
@@ -202,9 +308,9 @@ class SDLOutput:
                 we = ev.window.event
                 if we == sdl2.SDL_WINDOWEVENT_SIZE_CHANGED:
                     self.width, self.height = ev.window.data1, ev.window.data2
-                    emit(("refresh",))
-                elif we == sdl2.SDL_WINDOWEVENT_EXPOSED:
-                    emit(("refresh",))
+                    emit(Refresh())
+                elif we in _REDRAW_EVENTS:
+                    emit(Refresh())
             elif t == sdl2.SDL_QUIT:
                 emit(QUIT)
 
@@ -215,6 +321,9 @@ class SDLOutput:
         self.cursor_last_shown = now
 
     def close(self) -> None:
+        if self.vis_texture:
+            sdl2.SDL_DestroyTexture(self.vis_texture)
+            self.vis_texture = None
         if self.texture:
             sdl2.SDL_DestroyTexture(self.texture)
             self.texture = None
@@ -224,4 +333,4 @@ class SDLOutput:
         if self.window:
             sdl2.SDL_DestroyWindow(self.window)
             self.window = None
-        sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)
+            sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)  # once: SDL counts the inits

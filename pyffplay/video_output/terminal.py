@@ -8,13 +8,12 @@ mode so the terminal never shows half a frame. The bottom row holds the status l
 from __future__ import annotations
 
 import os
-import signal
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from pyffplay.term_render import CellRenderer, fit_picture
-from pyffplay.video_output import displayed_size
+from pyffplay.video_output import VideoOutput, displayed_size
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
@@ -61,8 +60,11 @@ def write_all(fd: int, data: bytes, still_wanted: Callable[[], bool] = lambda: T
         view = view[n:]
 
 
-class TerminalOutput:
+class TerminalOutput(VideoOutput):
     """The VideoOutput for a terminal (``-vo terminal``)."""
+
+    has_status_row = True
+    uses_terminal = True
 
     def __init__(self, colors: str, fd: int = 1) -> None:
         self.fd = fd
@@ -92,6 +94,16 @@ class TerminalOutput:
             self.active = False
             self._generation += 1
             self._write(CANCEL + RESET + CURSOR_SHOW + ALT_SCREEN_OFF)
+
+    def suspend(self) -> None:
+        self.leave()
+
+    def resume(self) -> bool:
+        if not self.active:
+            if not self.in_foreground():
+                return False  # `bg`: stay off the terminal until `fg`
+            self.enter()
+        return True
 
     def in_foreground(self) -> bool:
         try:
@@ -154,6 +166,26 @@ class TerminalOutput:
             rgb = np.rot90(rgb, k=-round(angle / 90))  # clockwise display angle
         return out + self.renderer.render(rgb, x, y)
 
+    def canvas_size(self) -> tuple[int, int]:
+        return self.cols, 2 * (self.rows - 1)  # a cell is two pixels tall; the last row: status
+
+    def display_rgb(self, rgb: np.ndarray) -> None:
+        if not self.active:
+            return
+        self.display(None)  # notices a resize
+        rect = (0, 0, self.cols, self.rows - 1)
+        out = b""
+        if rect != self._picture_rect:
+            if self._picture_rect is not None:
+                out += CLEAR
+                self._last_status = b""
+            self._picture_rect = rect
+            self.renderer.reset()
+        cols, px_rows = self.canvas_size()
+        if rgb.shape[:2] != (px_rows, cols):
+            return  # drawn for the size before a resize; the next one fits
+        self._write(SYNC_BEGIN + out + self.renderer.render(np.ascontiguousarray(rgb), 0, 0) + SYNC_END)
+
     def show_status(self, line: str) -> None:
         """The status line, on the bottom row instead of scrolling on stderr."""
         if not self.active:
@@ -164,19 +196,7 @@ class TerminalOutput:
         self._last_status = text
         self._write(b"\x1b[%d;1H" % self.rows + RESET + text + b"\x1b[K")
 
-    def poll_events(self, emit: Callable[[tuple[Any, ...]], None]) -> None:
-        pass  # keys come from the tty key reader
-
-    def toggle_full_screen(self) -> None:
-        pass  # a terminal is as full as it is
-
     def close(self) -> None:
         self.leave()
 
 
-def install_resize_handler(output: TerminalOutput, emit: Callable[[tuple[Any, ...]], None]) -> None:
-    def on_winch(signum: int, frame: object) -> None:
-        output.notice_resize()
-        emit(("refresh",))
-
-    signal.signal(signal.SIGWINCH, on_winch)

@@ -1,8 +1,20 @@
 """Clips shared by the end-to-end tests (built once per session)."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.tmux_term import make_term, term  # noqa: F401 - fixtures for the tmux tests
+
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e is an end-to-end test: `pytest -m "not e2e"` skips them."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
 
 FPS = 30
 KEYINT = 30           # one keyframe a second: seeks land within 1 s of their target

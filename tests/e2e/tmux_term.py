@@ -325,11 +325,15 @@ class Term:
 
     # --- the player ------------------------------------------------------------------------
     def start_player(self, *args, pipe_from: Path | None = None,
-                     prefix: str = "") -> "PaneRun":
+                     prefix: str = "", redirect: str = "") -> "PaneRun":
+        """Type the player's command; ``redirect`` (shell redirections, e.g.
+        ``2>err.txt``) applies to the player itself."""
         self._n += 1
         trace = self.workdir / f"run{self._n}.trace.jsonl"
         argv = [sys.executable, "-m", "pyffplay", "-trace_file", str(trace), *map(str, args)]
         cmd = " ".join(shlex.quote(a) for a in argv)
+        if redirect:
+            cmd = f"{cmd} {redirect}"
         if pipe_from is not None:
             cmd = f"cat {shlex.quote(str(pipe_from))} | {cmd}"
         if prefix:
