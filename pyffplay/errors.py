@@ -68,7 +68,7 @@ def classify(where: str, exc: BaseException, playing: set[str]) -> ThreadFailure
     return ThreadFailure(where, f"{what} failed ({reason})", detail, None)
 
 
-def thread_failed(vs: "VideoState", where: str, exc: BaseException) -> ThreadFailure:
+def thread_failed(vs: VideoState, where: str, exc: BaseException) -> ThreadFailure:
     """From the failing thread: record the detail, then drop its stream or end playback.
     The detail goes to the trace and, as a "thread_error" event, to the client (the command
     line prints it at -loglevel debug); the library itself prints nothing."""
@@ -84,7 +84,7 @@ def thread_failed(vs: "VideoState", where: str, exc: BaseException) -> ThreadFai
     return failure
 
 
-def drop_stream(vs: "VideoState", kind: str) -> None:
+def drop_stream(vs: VideoState, kind: str) -> None:
     """Play on without one stream: closed (the read thread neither queues for it nor waits
     for its end), its queue refusing packets, and the clocks no longer following it."""
     pipeline = {"video": vs.video, "audio": vs.audio, "subtitle": vs.subtitle}[kind]
