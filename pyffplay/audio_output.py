@@ -129,6 +129,8 @@ AUDIO_DRIVERS: dict[str, Callable[["AudioOutput", int], None]] = {
 
 def open_audio(driver: str, pipeline: StreamPipeline, clocks: Clocks, control: PlaybackControl,
                trace: Trace, wanted_rate: int, wanted_channels: int) -> "AudioOutput":
+    if wanted_rate <= 0:  # a damaged header: no device (and no null clock) runs at 0 Hz
+        raise AudioUnavailable(f"no sample rate ({wanted_rate})")
     out = AudioOutput(pipeline, clocks, control, trace, wanted_rate, wanted_channels)
     AUDIO_DRIVERS[driver](out, wanted_channels)
     out.driver = driver

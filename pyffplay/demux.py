@@ -106,7 +106,7 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
         moving = [s for s in ic.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
         video = choose("video", moving or list(ic.streams.video))
     if not opts.audio_disable:
-        audio = choose("audio", list(ic.streams.audio), video)
+        audio = choose("audio", [s for s in ic.streams.audio if _playable_audio(s)], video)
     if not opts.video_disable and not opts.subtitle_disable:
         subtitle = choose("subtitle", list(ic.streams.subtitles), audio or video)
     return video, audio, subtitle
@@ -221,6 +221,12 @@ def _read_loop(vs: "VideoState") -> None:
             if by_bytes:
                 packet.opaque = packet.pos  # frames carry it (copy_opaque): byte seeks start there
             q.put(packet)
+
+
+def _playable_audio(st: Any) -> bool:
+    """A sample rate and channels: a damaged header can leave them out (as stream cycling)."""
+    cc = st.codec_context
+    return cc is None or bool(cc.sample_rate and cc.layout and cc.layout.nb_channels)
 
 
 def _input_failed(avio: Any) -> None:
