@@ -19,6 +19,7 @@ import select
 import stat
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from pyffplay.errors import InputError, inject_fault
 from pyffplay.pipe_ring import PipeRing
@@ -283,6 +284,10 @@ class _FileAVIO(MemoryAVIO):
         return self._pos >= self._end or (self._end - self._pos < self._readahead
                                           and self._end - self._start < self._max_memory)
 
+    def _pread(self, n: int, offset: int) -> bytes:
+        """Up to n bytes at offset (net_avio reads a URL with range requests here)."""
+        return os.pread(self._fd, n, offset)
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -294,7 +299,7 @@ class _FileAVIO(MemoryAVIO):
             data, err = b"", None
             try:  # fill a whole chunk: the window's index arithmetic relies on it
                 while len(data) < self._chunk:
-                    piece = os.pread(self._fd, self._chunk - len(data), offset + len(data))
+                    piece = self._pread(self._chunk - len(data), offset + len(data))
                     if not piece:
                         break
                     data += piece
@@ -339,6 +344,7 @@ class _PipeAVIO(MemoryAVIO):
         self._pending = b""  # read from the pipe, not stored yet (the position moved back)
         self._seek_end = pipe_seek_end
         self._wake_r, self._wake_w = os.pipe()  # abort() wakes the reader out of poll()
+        self._poller: Any = None
         self._thread.start()
 
     @property
@@ -435,25 +441,33 @@ class _PipeAVIO(MemoryAVIO):
             self._stuck = False
             self._cond.notify_all()
 
+    def _read_some(self, room: int) -> bytes | None:
+        """Up to room bytes from the source, b"" at its end, None when abort() woke the
+        reader; OSError on failure. net_avio reads a URL here."""
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self._fd, select.POLLIN)
+            self._poller.register(self._wake_r, select.POLLIN)
+        if any(fd == self._wake_r for fd, _ in self._poller.poll()):  # GIL released while waiting
+            return None
+        return os.read(self._fd, room)
+
     def _run(self) -> None:
-        poller = select.poll()
-        poller.register(self._fd, select.POLLIN)
-        poller.register(self._wake_r, select.POLLIN)
         while True:
             with self._cond:
                 while not self._aborted and not self._eof and (room := self._room()) == 0:
                     self._cond.wait()
                 if self._aborted or self._eof:  # _eof: the temporary file failed
                     return
-            if any(fd == self._wake_r for fd, _ in poller.poll()):  # GIL released while waiting
-                return
             try:
-                data = os.read(self._fd, room)
+                data = self._read_some(room)
             except BlockingIOError:  # an O_NONBLOCK stdin: poll again
                 continue
             except OSError as exc:
                 with self._cond:
                     self._fail("read error: ", exc)
+                return
+            if data is None:
                 return
             inject_fault("input", len(data))
             with self._cond:

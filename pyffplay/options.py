@@ -83,6 +83,11 @@ class Options:
     vo: str | None = None  # None: chosen from the environment
     ao: str | None = None  # None: sounddevice, else null when no device opens
     term_colors: str = "auto"
+    # FFmpeg's own options (AVOptions) given on the command line, in order: (name, value).
+    format_opts: tuple[tuple[str, str], ...] = ()  # to the input's open (demuxer, protocol)
+    codec_opts: tuple[tuple[str, str], ...] = ()  # to each decoder ("threads:v" keeps its specifier)
+    sws_opts: tuple[tuple[str, str], ...] = ()
+    swr_opts: tuple[tuple[str, str], ...] = ()
 
     @property
     def status_enabled(self) -> bool:
@@ -354,7 +359,7 @@ def parse_args(argv: list[str]) -> Options:
             attr, given, _ = FLAG_OPTIONS[name[2:]]
             values[attr] = _NEGATED.get(name[2:], not given)
         else:
-            raise UsageError(f"Unrecognized option '{name}'")
+            i = _av_option(values, name, argv, i)
     return _finish(values)
 
 
@@ -367,6 +372,22 @@ def _locate_early_options(argv: list[str], values: dict[str, Any]) -> None:
                 values["loglevel"] = _loglevel(argv[j + 1])
             except ValueError:
                 raise UsageError(f"Invalid value '{argv[j + 1]}' for option '{arg[1:]}'") from None
+
+
+def _av_option(values: dict[str, Any], name: str, argv: list[str], i: int) -> int:
+    """ffplay's opt_default: an AVOption of FFmpeg (format, protocol, codec, swscale,
+    swresample) is kept for where ffplay passes it. Returns the next argument's index."""
+    from pyffplay.av_options import route
+
+    targets = route(name)
+    if not targets:
+        raise UsageError(f"Unrecognized option '{name}'")
+    if i >= len(argv):
+        raise UsageError(f"Missing argument for option '{name}'")
+    for target in targets:
+        key = f"{target}_opts"
+        values[key] = values.get(key, ()) + ((name, argv[i]),)
+    return i + 1
 
 
 def _finish(values: dict[str, Any]) -> Options:
@@ -409,8 +430,8 @@ def options_from_keywords(input_name: str, keywords: dict[str, Any]) -> Options:
             argv += [f"-{key}", str(value)]
         elif key.startswith("no") and key[2:] in FLAG_OPTIONS:
             argv.append(f"-{key}" if value else f"-{key[2:]}")
-        else:
-            raise UsageError(f"Unrecognized option '{key}'")
+        else:  # FFmpeg's own options (user_agent="x", probesize=32, **{"threads:v": 2}): parse_args decides
+            argv += [f"-{key}", str(int(value) if isinstance(value, bool) else value)]
     return parse_args(argv + ["-i", input_name])
 
 
