@@ -19,6 +19,7 @@ import numpy as np
 
 from pyffplay.clock import AV_SYNC_AUDIO_MASTER, SDL_MIX_MAXVOLUME, AudioSync
 from pyffplay.control import PlaybackControl
+from pyffplay.errors import inject_fault
 from pyffplay.pipeline import StreamPipeline
 from pyffplay.sync import Clocks
 from pyffplay.trace import Trace
@@ -128,6 +129,8 @@ AUDIO_DRIVERS: dict[str, Callable[["AudioOutput", int], None]] = {
 
 def open_audio(driver: str, pipeline: StreamPipeline, clocks: Clocks, control: PlaybackControl,
                trace: Trace, wanted_rate: int, wanted_channels: int) -> "AudioOutput":
+    if wanted_rate <= 0:  # a damaged header: no device (and no null clock) runs at 0 Hz
+        raise AudioUnavailable(f"no sample rate ({wanted_rate})")
     out = AudioOutput(pipeline, clocks, control, trace, wanted_rate, wanted_channels)
     AUDIO_DRIVERS[driver](out, wanted_channels)
     out.driver = driver
@@ -159,6 +162,8 @@ class AudioOutput:
         self.running = False
         self._first_callback_time: float | None = None
         self._paused_seen = False
+        self.failed = False  # the callback raised: it plays silence until closed
+        self.on_error: Callable[[BaseException], Any] | None = None  # errors.thread_failed
 
     def close(self) -> None:
         close, self.driver_close = self.driver_close, lambda: None
@@ -230,6 +235,19 @@ class AudioOutput:
 
     # -- ffplay's sdl_audio_callback --------------------------------------------------
     def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if self.failed:
+            outdata.fill(0)
+            return
+        try:
+            inject_fault("audio_output")
+            self._fill(outdata, frames, time_info)
+        except Exception as e:  # silence from now on; errors.py drops audio or ends playback
+            self.failed = True
+            outdata.fill(0)
+            if self.on_error is not None:
+                self.on_error(e)
+
+    def _fill(self, outdata: np.ndarray, frames: int, time_info: Any) -> None:
         control = self.control
         now = time.monotonic()
         dac = time_info.outputBufferDacTime

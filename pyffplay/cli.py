@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 AV_LOG_WARNING = 24
 AV_LOG_INFO = 32
+AV_LOG_DEBUG = 48
 # -vo terminal: FFmpeg's lines kept for after exit (the newest, when there are more).
 MAX_DEFERRED_LINES = 2000
 # The main thread wakes this often while waiting, so signal handlers run promptly.
@@ -192,6 +193,8 @@ class Messages:
     def on_event(self, name: str, data: dict[str, Any]) -> None:
         if name == "warning" and self.opts.loglevel >= AV_LOG_WARNING:
             self._message(f"pyffplay: warning: {data['message']}")
+        elif name == "thread_error" and self.opts.loglevel >= AV_LOG_DEBUG:
+            self._message(data["detail"])  # the exception and stack behind a one-line error
         elif name == "stream" and self.opts.loglevel >= AV_LOG_INFO:
             self._message(f"Switch {data['type']} stream from #{data['old']} to #{data['new']}")
 

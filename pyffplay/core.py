@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from collections import deque
+from functools import partial
 from typing import Any, Callable, Iterator
 
 from pyffplay import commands as cmd
@@ -27,6 +28,7 @@ from pyffplay.clock import AV_TIME_BASE
 from pyffplay.codec_setup import decoder_context
 from pyffplay.control import PlaybackControl
 from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
+from pyffplay.errors import thread_failed
 from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
 from pyffplay.options import Options
 from pyffplay.pipeline import StreamPipeline
@@ -139,10 +141,11 @@ class VideoState:
                                                   opts.autorotate, self.output.set_default_window_size,
                                                   opts.decoder_reorder_pts, opts.vfilters,
                                                   opts.filter_threads),
-                             self._decoder_failed)
+                             partial(thread_failed, self, "video"))
         elif st.type == "subtitle":
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
-            self.subtitle.start(lambda: subtitle_thread(self.subtitle), self._decoder_failed)
+            self.subtitle.start(lambda: subtitle_thread(self.subtitle),
+                                partial(thread_failed, self, "subtitle"))
 
     def stream_component_close(self, pipeline: StreamPipeline) -> None:
         """Stop a stream's decoder and drop what it queued (a stream switch). The audio
@@ -185,6 +188,7 @@ class VideoState:
                 self.audio_failure = self.audio_failure or f"audio output unavailable ({e})"
         if self.audio_out is None:
             return
+        self.audio_out.on_error = partial(thread_failed, self, "audio_output")
         if self.audio_failure:
             self.warn(f"{self.audio_failure}; playing without sound")
         self._start_audio(st, cc, self.audio_out)
@@ -193,18 +197,21 @@ class VideoState:
         self.audio.open(st, cc, self.continue_read_thread, self.wait_mutex)
         self.clocks.has_audio = True
         self.audio.start(lambda: audio_thread(self.audio, out.rate, out.channels, self.opts.afilters,
-                                              self.opts.filter_threads), self._decoder_failed)
+                                              self.opts.filter_threads),
+                         partial(thread_failed, self, "audio"))
 
     def _video_wanted(self) -> bool:
         return not self.opts.video_disable and self.ic is not None and any(
             True for _ in self.ic.streams.video)
 
-    def _decoder_failed(self, message: str) -> None:
-        self.fail(message)
-
     def opened(self, ic: Any) -> None:
         self.ic = ic
         self.refresh.max_frame_duration = 10.0 if ic.format.flags & AVFMT_TS_DISCONT else 3600.0
+        if ic.duration and ic.duration > 0:
+            # No picture lasts longer than the whole file: a longer gap between two pictures
+            # is a damaged timestamp, timed by the frame rate instead (ffplay freezes on it).
+            self.refresh.max_frame_duration = min(self.refresh.max_frame_duration,
+                                                  max(1.0, ic.duration / AV_TIME_BASE))
         chapters = ic.chapters() if callable(ic.chapters) else ic.chapters
         starts = tuple(sorted(float(c["start"] * c["time_base"]) for c in chapters)) if chapters else ()
         self.control.info.start_time = ic.start_time or 0

@@ -15,7 +15,7 @@ import av
 import numpy as np
 
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
-from pyffplay.errors import PlayerError
+from pyffplay.errors import inject_fault
 from pyffplay.filters import AudioFilters, FilterError, VideoFilters
 from pyffplay.packet_queue import PacketQueue
 from pyffplay.video_output import displayed_size
@@ -66,14 +66,15 @@ class Decoder:
         self.skip_until = None  # reached: the rest of this serial plays as it comes
         return None
 
-    def start(self, target: Any, name: str, on_error: Any) -> None:
+    def start(self, target: Any, name: str, on_error: Callable[[BaseException], Any]) -> None:
+        """Run ``target`` in a thread; an exception goes to ``on_error`` (errors.thread_failed:
+        a PlayerError such as a bad -vf keeps its message; any other drops the stream or ends
+        playback): never a traceback, a frozen picture or a hang."""
         def run() -> None:
             try:
                 target()
-            except PlayerError as e:  # a clear problem (a bad -vf): its own message
-                on_error(str(e))
-            except Exception as e:  # a decoder bug must not print a traceback or hang
-                on_error(f"{name}: {type(e).__name__}: {e}")
+            except Exception as e:
+                on_error(e)
 
         self.queue.start()
         self.thread = threading.Thread(target=run, name=name, daemon=True)
@@ -164,6 +165,7 @@ def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Cloc
     last_shape: tuple[int, int, tuple[int, int]] | None = None
     filters = VideoFilters(list(vfilters), autorotate, filter_threads)
     for frame in d.frames():
+        inject_fault("video")
         ts = frame_timestamp(frame, reorder_pts)
         dpts = ts * tb if ts is not None else math.nan
         skip = d.before_target(d.pkt_serial, dpts, frame_duration)
@@ -268,6 +270,7 @@ def audio_thread(audio: "StreamPipeline", rate: int, channels: int, afilter: str
     last_serial = -1
     next_pts = math.nan
     for frame in d.frames():
+        inject_fault("audio")
         if d.pkt_serial != last_serial:
             conv.reset()  # drop samples the resampler (or the filters) held before the seek
             if filters is not None:
@@ -318,6 +321,7 @@ def subtitle_thread(subtitle: "StreamPipeline") -> None:
     assert d is not None
     subpq = subtitle.frameq
     for subs in d.frames():
+        inject_fault("subtitle")
         if subs.format != 0:
             continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
         sp = subpq.peek_writable()

@@ -15,7 +15,7 @@ import av
 from pyffplay import fflog, libav
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.decoders import PTS_TOLERANCE
-from pyffplay.errors import InputError, PlayerError
+from pyffplay.errors import InputError, inject_fault, thread_failed
 from pyffplay.net_avio import opens_itself, timeout_seconds
 from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
@@ -32,7 +32,10 @@ MAX_CONSECUTIVE_ERRORS = 100
 
 def format_options(opts: Any) -> dict[str, str]:
     """What ffplay passes to avformat_open_input (and -genpts / -nofind_stream_info)."""
-    options = {"scan_all_pmts": "1"}
+    # scan_all_pmts: every program's PMT while probing (as ffplay). merge_pmt_versions: when
+    # a new PMT version moves a stream to another pid, it stays the same stream instead of
+    # a new one that PyAV could not surface (see the IndexError in _read_loop).
+    options = {"scan_all_pmts": "1", "merge_pmt_versions": "1"}
     if opts.genpts:
         options["fflags"] = "+genpts"
     if not opts.find_stream_info:
@@ -60,14 +63,14 @@ def open_container(vs: "VideoState") -> Any:
     vs.avio = avio
     try:
         return av.open(avio, mode="r", format=opts.format, container_options=format_opts,
-                       buffer_size=AVIO_BUFFER_SIZE)
+                       buffer_size=AVIO_BUFFER_SIZE, metadata_errors="replace")
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
         if avio.size == 0:
             raise InputError(f"{name}: the input is empty") from None
         if avio.error:
-            raise InputError(avio.error) from None
+            _input_failed(avio)
         raise InputError(f"{name}: {getattr(e, 'strerror', None) or e or 'cannot read input'}") from None
 
 
@@ -96,7 +99,7 @@ def _open_direct(vs: "VideoState", format_opts: dict[str, str]) -> Any:
     t0 = time.monotonic()
     try:
         return av.open(vs.source, mode="r", format=vs.opts.format, container_options=format_opts,
-                       timeout=timeout)
+                       timeout=timeout, metadata_errors="replace")
     except (av.error.FFmpegError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
@@ -116,6 +119,8 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
         w = wanted[kind]
         if w is not None:
             return ic.streams[w] if w >= 0 else None
+        # Only streams with a decoder: a damaged header can name a codec FFmpeg lacks.
+        candidates = [s for s in candidates if s.codec_context is not None]
         if not candidates:
             return None
         best = ic.streams.best(kind, related=related)
@@ -127,7 +132,7 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
         moving = [s for s in ic.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
         video = choose("video", moving or list(ic.streams.video))
     if not opts.audio_disable:
-        audio = choose("audio", list(ic.streams.audio), video)
+        audio = choose("audio", [s for s in ic.streams.audio if _playable_audio(s)], video)
     if not opts.video_disable and not opts.subtitle_disable:
         subtitle = choose("subtitle", list(ic.streams.subtitles), audio or video)
     return video, audio, subtitle
@@ -136,10 +141,8 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
 def read_thread(vs: "VideoState") -> None:
     try:
         _read_loop(vs)
-    except PlayerError as e:
-        vs.fail(str(e))
-    except Exception as e:  # never let a bug leave the player hanging
-        vs.fail(f"read thread: {type(e).__name__}: {e}")
+    except Exception as e:  # one line for the user, the detail to the trace (errors.py)
+        thread_failed(vs, "read", e)
 
 
 def _read_loop(vs: "VideoState") -> None:
@@ -159,6 +162,11 @@ def _read_loop(vs: "VideoState") -> None:
             vs.warn(f"{opts.input}: could not seek to position {ts:.3f}")
     video, audio, subtitle = pick_streams(vs, ic)
     if video is None and audio is None:
+        if _input_error(vs):  # the reader failed while FFmpeg probed: say so, not "no stream"
+            _input_failed(vs.avio)
+        wanted = {k for k, off in (("video", opts.video_disable), ("audio", opts.audio_disable)) if not off}
+        if any(s.type in wanted for s in ic.streams):
+            raise InputError(f"{opts.input}: no decoder for its audio or video streams")
         raise InputError(f"{opts.input}: no audio or video stream to play")
     if video is not None:
         cc = video.codec_context
@@ -206,7 +214,7 @@ def _read_loop(vs: "VideoState") -> None:
                 vs.control.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
             elif opts.autoexit:
                 if _input_error(vs):  # the connection broke: what arrived was played
-                    vs.fail(_input_error(vs) or "")
+                    _input_failed(vs.avio)
                 else:
                     vs.request_quit("eof")
                 return
@@ -225,13 +233,19 @@ def _read_loop(vs: "VideoState") -> None:
             packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
             vs.wait_for_read_request(10)
             continue
-        except (av.error.FFmpegError, OSError, ValueError):
+        except (av.error.FFmpegError, OSError, ValueError, IndexError) as e:
+            if isinstance(e, IndexError):
+                # PyAV's demux() (fact 12): a stream appeared after the input was opened (a
+                # new program or PMT). PyAV cannot wrap it, so its packets are skipped; it
+                # raises at the end of its iterator. A fresh iterator goes on.
+                vs.trace.event("demux", note="a stream appeared after open: skipped")
             errors += 1
             packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
             if errors >= MAX_CONSECUTIVE_ERRORS:
                 _signal_eof(vs)
                 vs.wait_for_read_request(10)
             continue
+        inject_fault("read")
         if packet.size == 0 and packet.pts is None:
             continue  # PyAV's own flush packets at EOF; we queue null packets ourselves
         vs.eof = False
@@ -255,6 +269,21 @@ def _read_loop(vs: "VideoState") -> None:
 def _input_error(vs: "VideoState") -> str | None:
     """A read error of the input after it opened (a dropped or stalled connection)."""
     return getattr(vs.avio, "error", None) if vs.avio is not None else None
+
+
+def _playable_audio(st: Any) -> bool:
+    """A sample rate and channels: a damaged header can leave them out (as stream cycling)."""
+    cc = st.codec_context
+    return cc is None or bool(cc.sample_rate and cc.layout and cc.layout.nb_channels)
+
+
+def _input_failed(avio: Any) -> None:
+    """The input stopped on an error: what was read has played; end with its line (the
+    reader's own exception, if any, goes to the trace through read_thread)."""
+    err = InputError(avio.error)
+    err.__cause__ = getattr(avio, "exception", None)
+    err.__suppress_context__ = True  # not FFmpeg's error that it caused
+    raise err
 
 
 def _is_cover(st: Any) -> bool:

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pyffplay.errors import InputError
+from pyffplay.errors import InputError, inject_fault
 from pyffplay.pipe_ring import PipeRing
 
 DEFAULT_MAX_MEMORY = 256 * 1024 * 1024
@@ -65,6 +65,7 @@ class MemoryAVIO:
                  chunk_size: int, readahead: int) -> None:
         self.name = name
         self.error = None
+        self.exception: BaseException | None = None  # what ended the reader, if it failed
         self.dropped_seeks = 0
         self.on_warning = None
         self._fd = fd
@@ -179,6 +180,11 @@ class MemoryAVIO:
     def _run_reader(self) -> None:
         try:
             self._run()
+        except Exception as exc:  # a bug here ends the input like a read error (errors.py)
+            with self._cond:
+                self.exception = exc
+                self.error = f"{self.name}: reading the input failed (internal error)"
+                self._eof = True
         finally:
             with self._cond:
                 self._reader_done = True  # consumers stop waiting for it
@@ -299,6 +305,7 @@ class _FileAVIO(MemoryAVIO):
                     data += piece
             except OSError as exc:
                 err = exc
+            inject_fault("input", len(data))
             with self._cond:
                 if gen != self._gen:
                     continue
@@ -462,6 +469,7 @@ class _PipeAVIO(MemoryAVIO):
                 return
             if data is None:
                 return
+            inject_fault("input", len(data))
             with self._cond:
                 if not data:
                     self._eof = True

@@ -35,7 +35,7 @@ class StreamPipeline:
         self.decoder = Decoder(codec_context, self.pktq, continue_read_thread, wait_mutex)
         return self.decoder
 
-    def start(self, target: Callable[[], None], on_error: Callable[[str], None]) -> None:
+    def start(self, target: Callable[[], None], on_error: Callable[[BaseException], Any]) -> None:
         assert self.decoder is not None
         self.decoder.start(target, f"{self.kind}_decoder", on_error)
 
