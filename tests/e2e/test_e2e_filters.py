@@ -65,7 +65,14 @@ def test_w_cycles_through_several_vf(player, x11, clip_long):
     x11.key(wid, "w")
     # the pictures decoded after the key come through the second chain
     _wait_until(lambda: _plausible(_index(x11.screenshot(wid)[::-1, :])), 10, 0.1, what="vflip after w")
+    # after the last -vf, w goes on to the audio show modes (ffplay), then back to the
+    # picture with the first -vf
     x11.key(wid, "w")
+    _wait_until(lambda: [e["mode"] for e in run.events("show_mode")] == ["waves"], 10, what="waves")
+    x11.key(wid, "w")
+    x11.key(wid, "w")
+    _wait_until(lambda: [e["mode"] for e in run.events("show_mode")] == ["waves", "rdft", "video"], 10,
+                what="the picture again")
     _wait_until(lambda: _plausible(_index(x11.screenshot(wid)[:, ::-1])), 10, 0.1, what="hflip again")
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]

@@ -632,13 +632,14 @@ def test_terminal_keys_and_q_while_a_pipe_has_sent_nothing(term, tmp_path):
 
 def test_ffplay_keys_are_all_in_the_matrix():
     """The matrix sends every command of the window's and of the terminal's key tables."""
+    from pyffplay.commands import trace_form
     from pyffplay.keys import sdl_key_table
     from pyffplay.term_keys import KeyDecoder
 
-    window = {tuple(c) for c in sdl_key_table(10.0).values()}
+    window = {tuple(trace_form(c)) for c in sdl_key_table(10.0).values()}
     sent = {tuple(c) for _, c in WINDOW_SEQUENCE} | {("quit",)}
     assert window <= sent, f"not in the window sequence: {window - sent}"
-    terminal = {tuple(c) for c in KeyDecoder(10.0).feed(
+    terminal = {tuple(trace_form(c)) for c in KeyDecoder(10.0).feed(
         b"qpmsf90/*avtcw \x1b[A\x1b[B\x1b[C\x1b[D\x1b[5~\x1b[6~\x1bOj\x1bOo", 0.0)}
     sent = {tuple(c) for _, c in TERM_SEQUENCE} | {("quit",)}
     assert terminal <= sent, f"not in the terminal sequence: {terminal - sent}"
