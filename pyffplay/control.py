@@ -174,3 +174,20 @@ class PlaybackControl:
                 self.stream_seek(int(frac * self.info.size), 0, by_bytes=True)
             return
         self.stream_seek(int(frac * self.info.duration) + self.info.start_time, 0)
+
+
+# Format flags (libavformat's AVFMT_*) that decide -bytes -1.
+AVFMT_TS_DISCONT = 0x0200
+AVFMT_NO_BYTE_SEEK = 0x8000
+
+
+def choose_seek_by_bytes(option: int, fmt: Any, size: int) -> bool:
+    """-bytes 1/0, or ffplay's -1: by bytes for formats with discontinuous timestamps
+    (MPEG-TS and the like) that allow it, except Ogg; and (beyond ffplay, which cannot seek
+    a pipe at all) not when the size is unknown: a pipe or a live source seeks by time."""
+    if option >= 0:
+        return bool(option)
+    if size <= 0:
+        return False
+    flags = fmt.flags
+    return bool(flags & AVFMT_TS_DISCONT) and not flags & AVFMT_NO_BYTE_SEEK and fmt.name != "ogg"

@@ -26,9 +26,10 @@ from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
 from pyffplay.av_options import codec_options
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.codec_setup import decoder_context
-from pyffplay.control import PlaybackControl
+from pyffplay.control import PlaybackControl, choose_seek_by_bytes
 from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
 from pyffplay.errors import thread_failed
+from pyffplay.handlers import execute
 from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
 from pyffplay.options import Options
 from pyffplay.pipeline import StreamPipeline
@@ -41,13 +42,8 @@ from pyffplay.visualize import SHOW_MODE_RDFT, SHOW_MODE_VIDEO, SampleTap, next_
 
 REFRESH_RATE = 0.01
 AVFMT_TS_DISCONT = 0x0200
-AVFMT_NO_BYTE_SEEK = 0x8000
 # How long quitting waits for each worker thread; a thread stuck in I/O is left behind.
 JOIN_TIMEOUT = 0.3
-
-
-class NothingToPlay(Exception):
-    """Every stream was disabled or failed to open (the message says why)."""
 
 
 class VideoState:
@@ -219,7 +215,7 @@ class VideoState:
         self.control.info.chapter_starts = starts
         self.control.info.bit_rate = ic.bit_rate or 0
         self.control.info.size = (self.avio.size if self.avio is not None else None) or 0
-        self.control.info.seek_by_bytes = seek_by_bytes(self.opts.seek_by_bytes, ic.format,
+        self.control.info.seek_by_bytes = choose_seek_by_bytes(self.opts.seek_by_bytes, ic.format,
                                                         self.control.info.size)
         self.refresh.infinite_buffer = self.infinite_buffer
         # ffplay: the picture when there is one, else the spectrum; -showmode when given.
@@ -291,69 +287,9 @@ class VideoState:
     def _seek_shown(self, t_req: float, target: float) -> None:
         self.reporter.event("seek", target=None if math.isnan(target) else target)
 
-    # -- commands: one handler per command ------------------------------------------------
+    # -- commands: one handler each, in handlers.py ---------------------------------------
     def execute(self, command: cmd.Command) -> None:
-        _HANDLERS[type(command)](self, command)
-
-    def _quit(self, c: cmd.Quit) -> None:
-        self.request_quit(c.reason)
-
-    def _refresh(self, c: cmd.Refresh) -> None:
-        self.refresh.force_refresh = True
-
-    def _toggle_pause(self, c: cmd.TogglePause) -> None:
-        self.control.toggle_pause()
-        self.trace.event("pause", paused=self.control.paused)
-
-    def _set_pause(self, c: cmd.SetPause) -> None:
-        if c.paused != self.control.paused:
-            self._toggle_pause(cmd.TogglePause())
-
-    def _step(self, c: cmd.Step) -> None:
-        self.control.step_to_next_frame()
-
-    def _toggle_mute(self, c: cmd.ToggleMute) -> None:
-        self.control.muted = not self.control.muted
-
-    def _set_mute(self, c: cmd.SetMute) -> None:
-        self.control.muted = c.muted
-
-    def _change_volume(self, c: cmd.ChangeVolume) -> None:
-        self.control.change_volume(c.sign)
-
-    def _set_volume(self, c: cmd.SetVolume) -> None:
-        self.control.set_volume_percent(c.percent)
-
-    def _toggle_full_screen(self, c: cmd.ToggleFullScreen) -> None:
-        self.output.toggle_full_screen()
-        self.refresh.force_refresh = True
-
-    def _seek(self, c: cmd.Seek) -> None:
-        accurate = True if c.accurate else None  # else -accurate_seek decides
-        if c.relative:
-            self.control.seek_relative(c.seconds, accurate)
-        else:
-            self.control.seek_to(c.seconds, accurate)
-
-    def _seek_page(self, c: cmd.SeekPage) -> None:
-        self.control.seek_page(c.direction)
-
-    def _seek_fraction(self, c: cmd.SeekFraction) -> None:
-        self.control.seek_fraction(c.fraction)
-
-    def _cycle_stream(self, c: cmd.CycleStream) -> None:
-        self.control.cycle_stream(c.kind)
-
-    def _cycle_show_mode(self, c: cmd.CycleShowMode) -> None:
-        """ffplay's w: the next -vf while showing video, else toggle_audio_display."""
-        control = self.control
-        if control.show_mode == SHOW_MODE_VIDEO and control.cycle_vfilter():
-            return
-        mode = next_show_mode(control.show_mode, self.video.is_open, self.audio.is_open)
-        if mode != control.show_mode:
-            control.show_mode = mode
-            self.refresh.force_refresh = True
-            self.trace.event("show_mode", mode=mode)
+        execute(self, command)
 
     # -- the loop -----------------------------------------------------------------------
     def run(self, status: Callable[[], None] | None = None) -> None:
@@ -427,34 +363,3 @@ class VideoState:
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)
         self.finished.set()
-
-
-def seek_by_bytes(option: int, fmt: Any, size: int) -> bool:
-    """-bytes 1/0, or ffplay's -1: by bytes for formats with discontinuous timestamps
-    (MPEG-TS and the like) that allow it, except Ogg; and (beyond ffplay, which cannot seek
-    a pipe at all) not when the size is unknown: a pipe or a live source seeks by time."""
-    if option >= 0:
-        return bool(option)
-    if size <= 0:
-        return False
-    flags = fmt.flags
-    return bool(flags & AVFMT_TS_DISCONT) and not flags & AVFMT_NO_BYTE_SEEK and fmt.name != "ogg"
-
-
-_HANDLERS: dict[type, Callable[[VideoState, Any], None]] = {
-    cmd.Quit: VideoState._quit,
-    cmd.Refresh: VideoState._refresh,
-    cmd.TogglePause: VideoState._toggle_pause,
-    cmd.SetPause: VideoState._set_pause,
-    cmd.Step: VideoState._step,
-    cmd.ToggleMute: VideoState._toggle_mute,
-    cmd.SetMute: VideoState._set_mute,
-    cmd.ChangeVolume: VideoState._change_volume,
-    cmd.SetVolume: VideoState._set_volume,
-    cmd.ToggleFullScreen: VideoState._toggle_full_screen,
-    cmd.Seek: VideoState._seek,
-    cmd.SeekPage: VideoState._seek_page,
-    cmd.SeekFraction: VideoState._seek_fraction,
-    cmd.CycleStream: VideoState._cycle_stream,
-    cmd.CycleShowMode: VideoState._cycle_show_mode,
-}
