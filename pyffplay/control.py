@@ -11,7 +11,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from pyffplay.clock import AV_TIME_BASE, startup_volume, update_volume
 from pyffplay.sync import Clocks
