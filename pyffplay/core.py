@@ -21,6 +21,7 @@ from collections import deque
 from typing import Any, Callable, Iterator
 
 from pyffplay import commands as cmd
+from pyffplay import libav
 from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.codec_setup import decoder_context
@@ -51,6 +52,7 @@ class VideoState:
         self.opts = opts
         self.source = source  # what memory_avio.open_source reads: a path, "-", bytes, a file object
         self.output = output
+        output.set_warn(self.warn)
         self.reporter = reporter
         self.trace = reporter.trace
         self.ic: Any = None
@@ -133,7 +135,8 @@ class VideoState:
                              self._decoder_failed)
         elif st.type == "subtitle":
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
-            self.subtitle.start(lambda: subtitle_thread(self.subtitle), self._decoder_failed)
+            canvas = libav.stream_dimensions(st.container, st.index)
+            self.subtitle.start(lambda: subtitle_thread(self.subtitle, canvas), self._decoder_failed)
 
     def stream_component_close(self, pipeline: StreamPipeline) -> None:
         """Stop a stream's decoder and drop what it queued (a stream switch). The audio
@@ -151,6 +154,9 @@ class VideoState:
             self.clocks.has_audio = False
 
     def stream_switched(self, kind: str, old: int, new: int) -> None:
+        if kind == "subtitle":
+            self.refresh.force_refresh = True  # a subtitle on screen goes (or changes) at once
+            self.wake.set()
         self.trace.event("stream", type=kind, **{"from": old, "to": new})
         self.reporter.event("stream", type=kind, old=old, new=new)
         self.streams = [dict(s, selected=(s["index"] == new) if s["type"] == kind else s["selected"])

@@ -33,7 +33,7 @@ class FakeOutput:
     def __init__(self) -> None:
         self.shown: list[float] = []
 
-    def display(self, vp) -> None:
+    def display(self, vp, sub=None) -> None:
         self.shown.append(vp.pts if vp is not None else math.nan)
 
 

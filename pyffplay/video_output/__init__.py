@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from pyffplay.commands import Command
     from pyffplay.frame_queue import Frame
+    from pyffplay.subtitles import Subtitle
 
 
 class VideoOutput:
@@ -29,8 +30,12 @@ class VideoOutput:
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         pass
 
-    def display(self, vp: "Frame | None") -> None:
-        pass
+    def display(self, vp: "Frame | None", sub: "Subtitle | None" = None) -> None:
+        """Show picture ``vp`` (None: no picture, clear) with subtitle ``sub`` over it (None:
+        no subtitle is due; one shown before disappears)."""
+
+    def set_warn(self, warn: Callable[[str], None]) -> None:
+        """Where the output reports a problem that does not stop playback (a missing font)."""
 
     def poll_events(self, emit: Callable[["Command"], None]) -> None:
         pass
