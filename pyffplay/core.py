@@ -27,6 +27,7 @@ from pyffplay.clock import AV_TIME_BASE
 from pyffplay.codec_setup import decoder_context
 from pyffplay.control import PlaybackControl
 from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
+from pyffplay.external_subs import ExternalSubtitles
 from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
 from pyffplay.options import Options
 from pyffplay.pipeline import StreamPipeline
@@ -90,6 +91,7 @@ class VideoState:
         self.duration: float | None = None
         self.metadata: dict[str, str] = {}
         self.streams: list[dict[str, Any]] = []
+        self.external_subs: ExternalSubtitles | None = None  # -sub FILE (opened by the read thread)
 
     # -- requests from any thread -------------------------------------------------------
     def post(self, command: cmd.Command) -> None:
@@ -120,7 +122,7 @@ class VideoState:
             return
         cc.copy_opaque = True
         if st.type in self.last_stream:
-            self.last_stream[st.type] = st.index
+            self.last_stream[st.type] = self.stream_number(st)
         if st.type == "audio":
             self._open_audio(st, cc)
         elif st.type == "video":
@@ -136,7 +138,23 @@ class VideoState:
         elif st.type == "subtitle":
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
             canvas = libav.stream_dimensions(st.container, st.index)
-            self.subtitle.start(lambda: subtitle_thread(self.subtitle, canvas), self._decoder_failed)
+            ext = self.external_subs
+            offset = ext.pts_offset if ext is not None and ext.is_stream(st) else 0.0
+            self.subtitle.start(lambda: subtitle_thread(self.subtitle, canvas, offset), self._decoder_failed)
+
+    # -- stream numbers: the main input's, then -sub FILE's -------------------------------
+    def is_external(self, st: Any) -> bool:
+        return self.external_subs is not None and self.external_subs.is_stream(st)
+
+    def stream_number(self, st: Any) -> int:
+        """The index the user sees (trace, API, t): an external file's comes after the input's."""
+        assert st is not None
+        return self.external_subs.index if self.external_subs is not None and self.is_external(st) else st.index
+
+    def stream_by_number(self, index: int) -> Any:
+        if self.external_subs is not None and index == self.external_subs.index:
+            return self.external_subs.stream
+        return self.ic.streams[index]
 
     def stream_component_close(self, pipeline: StreamPipeline) -> None:
         """Stop a stream's decoder and drop what it queued (a stream switch). The audio
@@ -214,11 +232,12 @@ class VideoState:
         # Kept for the API: the container itself is closed on exit.
         self.duration = ic.duration / AV_TIME_BASE if ic.duration else None
         self.metadata = dict(ic.metadata)
-        playing = {p.st.index for p in self.pipelines if p.is_open}
-        self.streams = [{"index": s.index, "type": s.type,
+        playing = {self.stream_number(p.st) for p in self.pipelines if p.is_open}
+        all_streams = list(ic.streams) + ([self.external_subs.stream] if self.external_subs is not None else [])
+        self.streams = [{"index": self.stream_number(s), "type": s.type,
                          "codec": s.codec_context.name if s.codec_context else None,
-                         "language": s.metadata.get("language"), "selected": s.index in playing}
-                        for s in ic.streams]
+                         "language": s.metadata.get("language"), "selected": self.stream_number(s) in playing}
+                        for s in all_streams]
         self.is_open = True
         self.trace.event("open", duration=ic.duration / AV_TIME_BASE if ic.duration else None,
                          video=self.video.is_open, audio=self.audio.is_open,
@@ -390,6 +409,10 @@ class VideoState:
         if self.avio is not None:
             with contextlib.suppress(Exception):
                 self.avio.close()
+        if self.external_subs is not None and not (self.subtitle.decoder is not None
+                                                   and self.subtitle.decoder.thread is not None
+                                                   and self.subtitle.decoder.thread.is_alive()):
+            self.external_subs.close()
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)
         self.finished.set()

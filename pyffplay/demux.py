@@ -15,6 +15,7 @@ from pyffplay import libav
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.decoders import PTS_TOLERANCE
 from pyffplay.errors import InputError, PlayerError
+from pyffplay.external_subs import ExternalSubtitles
 from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
 from pyffplay.stream_spec import SpecifierError, StreamInfo, matching_streams, stream_infos
@@ -130,6 +131,10 @@ def _read_loop(vs: "VideoState") -> None:
     video, audio, subtitle = pick_streams(vs, ic)
     if video is None and audio is None:
         raise InputError(f"{opts.input}: no audio or video stream to play")
+    if opts.subtitle_file is not None:
+        vs.external_subs = ExternalSubtitles(opts.subtitle_file, len(ic.streams), (ic.start_time or 0) / AV_TIME_BASE)
+        if video is not None and not opts.subtitle_disable and opts.wanted_subtitle is None:
+            subtitle = vs.external_subs.stream  # given on the command line: shown by default
     if video is not None:
         cc = video.codec_context
         sar = video.sample_aspect_ratio or getattr(cc, "sample_aspect_ratio", None)
@@ -140,6 +145,8 @@ def _read_loop(vs: "VideoState") -> None:
         vs.stream_component_open(video)
     if subtitle is not None:
         vs.stream_component_open(subtitle)
+        start = opts.start_time + (ic.start_time or 0) / AV_TIME_BASE if opts.start_time is not None else math.nan
+        _queue_external(vs, start)
     if not vs.video.is_open and not vs.audio.is_open:
         raise InputError(_nothing_to_play(vs, video, audio))
     if opts.infinite_buffer < 0 and _is_realtime(ic):
@@ -147,7 +154,7 @@ def _read_loop(vs: "VideoState") -> None:
     vs.opened(ic)
 
     queue_of = _queues_by_stream(vs)
-    packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+    packets = ic.demux(_demuxed(vs))
     by_bytes = vs.control.info.seek_by_bytes
     errors = 0
     while not vs.abort_request:
@@ -155,10 +162,10 @@ def _read_loop(vs: "VideoState") -> None:
             while vs.control.cycle_req:
                 stream_cycle_channel(vs, ic, vs.control.cycle_req.popleft())
             queue_of = _queues_by_stream(vs)
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
         if vs.control.seek_req:
             _do_seek(vs, ic)
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
         if _queues_full(vs):
             vs.wait_for_read_request(10)
             continue
@@ -173,12 +180,12 @@ def _read_loop(vs: "VideoState") -> None:
             errors = 0
         except StopIteration:
             _signal_eof(vs)
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
             vs.wait_for_read_request(10)
             continue
         except (av.error.FFmpegError, OSError, ValueError):
             errors += 1
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
             if errors >= MAX_CONSECUTIVE_ERRORS:
                 _signal_eof(vs)
                 vs.wait_for_read_request(10)
@@ -193,8 +200,13 @@ def _read_loop(vs: "VideoState") -> None:
             q.put(packet)
 
 
+def _demuxed(vs: "VideoState") -> list[Any]:
+    """The open streams of the main input (an external subtitle file is queued apart)."""
+    return [p.st for p in vs.pipelines if p.is_open and not vs.is_external(p.st)]
+
+
 def _queues_by_stream(vs: "VideoState") -> dict[int, Any]:
-    return {p.st.index: p.pktq for p in vs.pipelines if p.is_open}
+    return {st.index: p.pktq for p in vs.pipelines if (st := p.st) is not None and not vs.is_external(st)}
 
 
 def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
@@ -204,12 +216,14 @@ def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
     start_index = vs.last_stream[kind]
     if start_index < 0 and not pipeline.is_open and kind != "subtitle":
         return  # that type was never played (-an, -vn, or none in the input)
-    old_index = pipeline.st.index if pipeline.is_open else -1
+    old_index = vs.stream_number(pipeline.st) if pipeline.is_open else -1
     order = list(range(len(ic.streams)))
     if kind != "video" and vs.video.is_open:
         program = libav.program_streams(ic, vs.video.st.index)
         if program is not None:
             order = sorted(program[1])
+    if kind == "subtitle" and vs.external_subs is not None:
+        order.append(vs.external_subs.index)  # -sub FILE: after the input's own streams
     start = order.index(start_index) if start_index in order else -1
     pos = start
     while True:
@@ -224,7 +238,7 @@ def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
             pos = 0
         if pos == start:
             return
-        st = ic.streams[order[pos]]
+        st = vs.stream_by_number(order[pos])
         if st.type != kind:
             continue
         if kind == "audio":
@@ -241,15 +255,17 @@ def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
         position = max(position, vs.clocks.vidclk.pts + 2 * PTS_TOLERANCE)
     vs.stream_component_close(pipeline)
     if new_index >= 0:
-        vs.stream_component_open(ic.streams[new_index])
+        vs.stream_component_open(vs.stream_by_number(new_index))
     vs.stream_switched(kind, old_index, new_index)
     # The new stream's packets up to the demuxer's position were skipped: go back to where
     # playback is, without showing anything before it, so the switch is seamless (mpv does
     # the same; ffplay starts the new stream at the demuxer's position, ahead of the clock).
     if not math.isnan(position) and ic.format.name not in _NO_SEEK_FORMATS:
         vs.control.stream_seek(int(position * AV_TIME_BASE), 0, accurate=True, quiet=True)
-    elif vs.eof and pipeline.is_open:
-        pipeline.pktq.put_nullpacket()  # nothing more will come: let it finish
+    else:
+        _queue_external(vs, position)
+        if vs.eof and pipeline.is_open:
+            pipeline.pktq.put_nullpacket()  # nothing more will come: let it finish
 
 
 def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
@@ -325,6 +341,7 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
                 if p.decoder is not None:
                     # Frames of the new serial before the target are decoded, not shown.
                     p.decoder.skip_until = (p.pktq.serial, target / AV_TIME_BASE) if control.seek_accurate else None
+        _queue_external(vs, math.nan if control.seek_bytes else target / AV_TIME_BASE)
         # A byte offset says nothing of the time: the clock is unknown until a frame comes.
         vs.clocks.extclk.set(math.nan if control.seek_bytes else target / AV_TIME_BASE, 0)
         vs.seek_done(math.nan if control.seek_bytes else target / AV_TIME_BASE)
@@ -332,6 +349,13 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
     vs.eof = False
     if control.paused:
         control.step_to_next_frame()
+
+
+def _queue_external(vs: "VideoState", position: float) -> None:
+    """-sub FILE playing: its packets from ``position`` on (after a flush: seek, switch, open)."""
+    ext = vs.external_subs
+    if ext is not None and vs.subtitle.is_open and ext.is_stream(vs.subtitle.st):
+        ext.queue_from(vs.subtitle.pktq, position)
 
 
 _NO_SEEK_FORMATS = ("rtp", "rtsp", "sdp")

@@ -34,7 +34,8 @@ def pgs_cues(width: int, height: int, times: list[tuple[float, float]]):
     """Cues for write_sup: a box a quarter of the width wide, centred, in the lower half."""
     bw, bh = width // 4, height // 6
     x, y = (width - bw) // 2, height * 2 // 3
-    return [(a, b, x, y, box(bw, bh, border=2), {1: BOX_COLOR, 2: BORDER_COLOR}) for a, b in times], (x, y, bw, bh)
+    palette = {1: BOX_COLOR, 2: BORDER_COLOR}
+    return [(a, b, x, y, box(bw, bh, border=2), palette) for a, b in times], (x, y, bw, bh)
 
 
 def make_subtitled(path, sub_file: Path, *, duration: float = 6.0, width: int = 640, height: int = 360,

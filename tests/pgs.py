@@ -77,8 +77,11 @@ def display_set(pts: float, canvas: tuple[int, int], number: int, x: int = 0, y:
             + _segment(ODS, pts, ods) + _segment(END, pts, b""))
 
 
+Palette = dict[int, tuple[int, int, int, int]]  # index -> (R, G, B, A)
+
+
 def write_sup(path, canvas: tuple[int, int],
-              cues: list[tuple[float, float, int, int, np.ndarray, dict[int, tuple[int, int, int, int]]]]) -> Path:
+              cues: list[tuple[float, float, int, int, np.ndarray, Palette]]) -> Path:
     """A .sup file: each cue (start, end, x, y, indices, palette) shown, then cleared."""
     out = bytearray()
     for n, (start, end, x, y, indices, palette) in enumerate(cues):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sdl2
 
@@ -75,7 +76,8 @@ class SubtitleRenderer:
                 sdl2.SDL_RenderCopy(self.renderer, t.tex, None, sdl2.SDL_Rect(x + dx, y + dy, t.w, t.h))
 
     # -- bitmaps -------------------------------------------------------------------------
-    def _draw_bitmaps(self, sub: Subtitle, x: int, y: int, w: int, h: int, video_size: tuple[int, int]) -> None:
+    def _draw_bitmaps(self, sub: Subtitle, x: int, y: int, w: int, h: int,
+                      video_size: tuple[int, int]) -> None:
         if not self._bitmaps:
             for b in sub.bitmaps:
                 t = self._upload(b.pixels)
@@ -88,7 +90,8 @@ class SubtitleRenderer:
             # ffplay stretches the whole canvas onto the picture rect; per rect, the same.
             x0, y0 = x + bx * w // cw, y + by * h // ch
             x1, y1 = x + (bx + t.w) * w // cw, y + (by + t.h) * h // ch
-            sdl2.SDL_RenderCopy(self.renderer, t.tex, None, sdl2.SDL_Rect(x0, y0, max(x1 - x0, 1), max(y1 - y0, 1)))
+            dst = sdl2.SDL_Rect(x0, y0, max(x1 - x0, 1), max(y1 - y0, 1))
+            sdl2.SDL_RenderCopy(self.renderer, t.tex, None, dst)
 
     def _upload(self, pixels: Any) -> _Texture | None:
         bh, bw = pixels.shape[:2]
