@@ -145,6 +145,7 @@ class AudioOutput:
         self.rate = rate
         self.channels = channels
         self.driver = ""
+        self.tap: Any = None  # a visualize.SampleTap when the show modes may need samples
         self.driver_close: Callable[[], None] = lambda: None
         self.latency = 0.0
         self.audio_buf: np.ndarray | None = None
@@ -260,6 +261,8 @@ class AudioOutput:
             self.audio_buf_index += n
         if filled < frames:
             outdata[filled:] = 0
+        if self.tap is not None and control.show_mode != "video":
+            self.tap.write(outdata, dac_time)  # before the volume, as ffplay's sample display
         if control.muted:
             outdata.fill(0)
         elif control.audio_volume != SDL_MIX_MAXVOLUME:

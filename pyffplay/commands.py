@@ -89,12 +89,17 @@ class CycleStream:
 
 
 @dataclass(frozen=True)
+class CycleShowMode:
+    """w: the next -vf while showing video, else video -> waves -> RDFT."""
+
+
+@dataclass(frozen=True)
 class Refresh:
     """Redraw the current picture (expose, resize, fg after Ctrl-Z)."""
 
 
 Command = (Quit | TogglePause | SetPause | Step | ToggleMute | SetMute | ChangeVolume | SetVolume
-           | ToggleFullScreen | Seek | SeekPage | SeekFraction | CycleStream | Refresh)
+           | ToggleFullScreen | Seek | SeekPage | SeekFraction | CycleStream | CycleShowMode | Refresh)
 
 QUIT = Quit()
 
@@ -102,7 +107,7 @@ QUIT = Quit()
 _TRACE_NAMES = {TogglePause: "pause", SetPause: "set_pause", Step: "step", ToggleMute: "mute",
                 SetMute: "set_mute", ChangeVolume: "volume", SetVolume: "set_volume",
                 ToggleFullScreen: "fullscreen", Seek: "seek", SeekPage: "seek_page",
-                SeekFraction: "seek_frac", CycleStream: "cycle", Refresh: "refresh", Quit: "quit"}
+                SeekFraction: "seek_frac", CycleStream: "cycle", CycleShowMode: "show_mode", Refresh: "refresh", Quit: "quit"}
 
 
 def trace_form(cmd: Command) -> list[object]:

@@ -49,6 +49,7 @@ class PlaybackControl:
         self.seek_quiet = False  # a seek of our own (after a stream switch): no "seek" event
         self.accurate_default = False  # -accurate_seek
         self.info = InputInfo()
+        self.show_mode = "video"  # video, waves or rdft (w)
         self.vfilter_idx = 0  # which -vf the video thread uses (w)
         self.nb_vfilters = 0
         # Where the picture (or sound) on screen came from in the input, for byte seeks.

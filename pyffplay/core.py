@@ -36,6 +36,7 @@ from pyffplay.report import Reporter
 from pyffplay.sdl_sync import Cond, Mutex
 from pyffplay.sync import Clocks
 from pyffplay.video_output import VideoOutput
+from pyffplay.visualize import SHOW_MODE_RDFT, SHOW_MODE_VIDEO, SampleTap, next_show_mode
 
 REFRESH_RATE = 0.01
 AVFMT_TS_DISCONT = 0x0200
@@ -68,7 +69,8 @@ class VideoState:
         self.control = PlaybackControl(self.clocks, opts.volume, self.wake_reader)
         self.control.byte_position = self._byte_position
         self.refresh = VideoRefresh(self.video, self.audio, self.subtitle, self.clocks, self.control,
-                                    output, self.trace, framedrop=opts.framedrop, untimed=opts.untimed)
+                                    output, self.trace, framedrop=opts.framedrop, untimed=opts.untimed,
+                                    rdftspeed=opts.rdftspeed)
         self.refresh.audio_running = lambda: self.audio_out is not None and self.audio_out.running
         self.refresh.on_seek_shown = self._seek_shown
         self.audio_out: AudioOutput | None = None
@@ -229,6 +231,15 @@ class VideoState:
         self.control.info.bit_rate = ic.bit_rate or 0
         self.control.info.size = (self.avio.size if self.avio is not None else None) or 0
         self.refresh.infinite_buffer = self.infinite_buffer
+        # ffplay: the picture when there is one, else the spectrum; -showmode when given.
+        mode = self.opts.show_mode or (SHOW_MODE_VIDEO if self.video.is_open else SHOW_MODE_RDFT)
+        if mode != SHOW_MODE_VIDEO and not self.audio.is_open:
+            mode = SHOW_MODE_VIDEO
+        self.control.show_mode = mode
+        if self.audio_out is not None and self.audio.is_open:
+            tap = SampleTap(self.audio_out.channels, self.audio_out.rate)
+            self.audio_out.tap = tap
+            self.refresh.sample_tap = tap
         # Kept for the API: the container itself is closed on exit.
         self.duration = ic.duration / AV_TIME_BASE if ic.duration else None
         self.metadata = dict(ic.metadata)
@@ -340,6 +351,17 @@ class VideoState:
     def _cycle_stream(self, c: cmd.CycleStream) -> None:
         self.control.cycle_stream(c.kind)
 
+    def _cycle_show_mode(self, c: cmd.CycleShowMode) -> None:
+        """ffplay's w: the next -vf while showing video, else toggle_audio_display."""
+        control = self.control
+        if control.show_mode == SHOW_MODE_VIDEO and control.cycle_vfilter():
+            return
+        mode = next_show_mode(control.show_mode, self.video.is_open, self.audio.is_open)
+        if mode != control.show_mode:
+            control.show_mode = mode
+            self.refresh.force_refresh = True
+            self.trace.event("show_mode", mode=mode)
+
     # -- the loop -----------------------------------------------------------------------
     def run(self, status: Callable[[], None] | None = None) -> None:
         """ffplay's event_loop until quit; ``status`` is called after each refresh."""
@@ -442,4 +464,5 @@ _HANDLERS: dict[type, Callable[[VideoState, Any], None]] = {
     cmd.SeekPage: VideoState._seek_page,
     cmd.SeekFraction: VideoState._seek_fraction,
     cmd.CycleStream: VideoState._cycle_stream,
+    cmd.CycleShowMode: VideoState._cycle_show_mode,
 }

@@ -97,8 +97,9 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
 
     video = audio = subtitle = None
     if not opts.video_disable:
-        video = choose("video", [s for s in ic.streams.video
-                                 if not s.disposition & av.stream.Disposition.attached_pic])
+        # A cover picture (attached_pic) is shown when there is no real video, as ffplay.
+        moving = [s for s in ic.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+        video = choose("video", moving or list(ic.streams.video))
     if not opts.audio_disable:
         audio = choose("audio", list(ic.streams.audio), video)
     if not opts.video_disable and not opts.subtitle_disable:
@@ -156,6 +157,8 @@ def _read_loop(vs: "VideoState") -> None:
     queue_of = _queues_by_stream(vs)
     packets = ic.demux(_demuxed(vs))
     by_bytes = vs.control.info.seek_by_bytes
+    cover = vs.video.st if vs.video.is_open and _is_cover(vs.video.st) else None
+    cover_packet: Any = None
     errors = 0
     while not vs.abort_request:
         if vs.control.cycle_req:
@@ -166,6 +169,8 @@ def _read_loop(vs: "VideoState") -> None:
         if vs.control.seek_req:
             _do_seek(vs, ic)
             packets = ic.demux(_demuxed(vs))
+            if cover_packet is not None:
+                _queue_cover(vs, cover_packet)
         if _queues_full(vs):
             vs.wait_for_read_request(10)
             continue
@@ -194,6 +199,12 @@ def _read_loop(vs: "VideoState") -> None:
             continue  # PyAV's own flush packets at EOF; we queue null packets ourselves
         vs.eof = False
         q = queue_of.get(packet.stream_index)
+        if cover is not None and packet.stream_index == cover.index:
+            # ffplay's queue_attachments_req: the cover picture once, then its end.
+            if cover_packet is None and packet.size:
+                cover_packet = packet
+                _queue_cover(vs, cover_packet)
+            continue
         if q is not None and _in_play_range(vs, packet):
             if by_bytes:
                 packet.opaque = packet.pos  # frames carry it (copy_opaque): byte seeks start there
@@ -203,6 +214,15 @@ def _read_loop(vs: "VideoState") -> None:
 def _demuxed(vs: "VideoState") -> list[Any]:
     """The open streams of the main input (an external subtitle file is queued apart)."""
     return [p.st for p in vs.pipelines if p.is_open and not vs.is_external(p.st)]
+
+
+def _is_cover(st: Any) -> bool:
+    return bool(st.disposition & av.stream.Disposition.attached_pic)
+
+
+def _queue_cover(vs: "VideoState", packet: Any) -> None:
+    vs.video.pktq.put(packet)
+    vs.video.pktq.put_nullpacket()
 
 
 def _queues_by_stream(vs: "VideoState") -> dict[int, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sdl2
 
-from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleStream, Seek, SeekFraction, SeekPage, Step,
+from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleShowMode, CycleStream, Seek, SeekFraction, SeekPage, Step,
                                ToggleFullScreen, ToggleMute, TogglePause)
 
 
@@ -37,6 +37,7 @@ def sdl_key_table(seek_interval: float) -> dict[int, Command]:
         sdl2.SDLK_v: CycleStream("video"),
         sdl2.SDLK_t: CycleStream("subtitle"),
         sdl2.SDLK_c: CycleStream("program"),
+        sdl2.SDLK_w: CycleShowMode(),
     }
     table.update(seek_commands(seek_interval))
     return table

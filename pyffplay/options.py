@@ -66,6 +66,8 @@ class Options:
     decoder_reorder_pts: int = -1  # -drp: -1 best effort, 0 dts, 1 pts
     find_stream_info: bool = True
     hwaccel: str | None = None
+    show_mode: str | None = None  # -showmode: video, waves, rdft; None: video, else rdft
+    rdftspeed: float = 0.02  # seconds between two audio pictures (-rdftspeed in ms)
     vfilters: tuple[str, ...] = ()  # -vf, repeatable: w cycles through them
     afilters: str | None = None
     filter_threads: int = 0
@@ -144,6 +146,15 @@ def _loglevel(text: str) -> int:
     return int(level)
 
 
+def _show_mode(text: str) -> str:
+    modes = ("video", "waves", "rdft")
+    if text in modes:
+        return text
+    if text in ("0", "1", "2"):
+        return modes[int(text)]
+    raise ValueError(text)
+
+
 def _bool01(text: str) -> bool:
     if text not in ("0", "1"):
         raise ValueError(text)
@@ -173,6 +184,8 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "lowres": ("lowres", _int(0, 8), "decode at 1/2^N of the size (decoders that can)"),
     "drp": ("decoder_reorder_pts", _int(-1, 1), "let decoder reorder pts 0=off 1=on -1=auto"),
     "hwaccel": ("hwaccel", str, "hardware decoding: a device type (cuda, qsv, drm, ...) or auto"),
+    "showmode": ("show_mode", _show_mode, "select show mode (0 = video, 1 = waves, 2 = RDFT)"),
+    "rdftspeed": ("rdftspeed", lambda t: _int(1)(t) / 1000.0, "rdft speed (msecs)"),
     "vf": ("vfilters", str, "set video filters (several -vf: w cycles through them)"),
     "af": ("afilters", str, "set audio filters"),
     "filter_threads": ("filter_threads", _int(0), "number of filter threads per graph"),
@@ -243,6 +256,7 @@ a                   cycle audio channel in the current program
 v                   cycle video channel
 t                   cycle subtitle channel in the current program
 c                   cycle program
+w                   cycle video filters or show modes
 s                   activate frame-step mode
 left/right          seek backward/forward 10 seconds or to custom interval if -seek_interval is set
 down/up             seek backward/forward 1 minute

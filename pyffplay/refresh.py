@@ -18,6 +18,7 @@ from pyffplay.pipeline import StreamPipeline
 from pyffplay.subtitles import Subtitle
 from pyffplay.sync import Clocks
 from pyffplay.trace import Trace
+from pyffplay.visualize import SHOW_MODE_VIDEO, SHOW_MODE_WAVES, SampleTap, Spectrogram, waves_picture
 
 # How long the first picture waits for the audio clock: at start (device start-up) and
 # after a seek (new audio decoded).
@@ -33,7 +34,8 @@ AUDIO_ONLY_REDRAW = 0.5
 class VideoRefresh:
     def __init__(self, video: StreamPipeline, audio: StreamPipeline, subtitle: StreamPipeline,
                  clocks: Clocks, control: PlaybackControl, output: Any, trace: Trace, *,
-                 framedrop: int, untimed: bool, now: Callable[[], float] = time.monotonic) -> None:
+                 framedrop: int, untimed: bool, rdftspeed: float = 0.02,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.video = video
         self.audio = audio
         self.subtitle = subtitle
@@ -57,6 +59,9 @@ class VideoRefresh:
         self.pending_seeks: dict[int, tuple[float, float]] = {}  # serial -> (t_req, target)
         self._serial_shown_at: float | None = None
         self._last_vis_time = 0.0
+        self.rdftspeed = rdftspeed
+        self.sample_tap: SampleTap | None = None  # what the audio callback played
+        self.spectrogram = Spectrogram()
         control.on_resume = self._resume
 
     def _resume(self, paused_for: float) -> None:
@@ -79,15 +84,35 @@ class VideoRefresh:
                 clocks.extclk.speed,
                 self.video.pktq.nb_packets if self.video.is_open else None,
                 self.audio.pktq.nb_packets if self.audio.is_open else None))
-        if not self.video.is_open and is_open and (self.force_refresh or now - self._last_vis_time > AUDIO_ONLY_REDRAW):
-            self.output.display(None, None)  # audio only: keep the (black) window alive for keys
+        show_audio = is_open and self.control.show_mode != SHOW_MODE_VIDEO and self.audio.is_open
+        if show_audio:
+            # ffplay: a new waveform or spectrum column every -rdftspeed.
+            if self.force_refresh or now >= self._last_vis_time + self.rdftspeed:
+                self._audio_display(now)
+                self._last_vis_time = now
+            remaining_time = min(remaining_time, max(self._last_vis_time + self.rdftspeed - now, 0.0))
+        elif not self.video.is_open and is_open and (self.force_refresh or now - self._last_vis_time > AUDIO_ONLY_REDRAW):
+            self.output.display(None, None)  # keep the (black) window alive for keys
             self._last_vis_time = now
         if self.video.is_open:
-            remaining_time = self._refresh_picture(remaining_time)
+            remaining_time = self._refresh_picture(remaining_time, draw=not show_audio)
         self.force_refresh = False
         return remaining_time
 
-    def _refresh_picture(self, remaining_time: float) -> float:
+    def _audio_display(self, now: float) -> None:
+        """ffplay's video_audio_display: the samples heard now as waves or a spectrum."""
+        width, height = self.output.canvas_size()
+        tap = self.sample_tap
+        if not width or not height or tap is None:
+            return
+        if self.control.show_mode == SHOW_MODE_WAVES:
+            picture = waves_picture(tap.recent(width, now), width, height)
+        else:
+            samples = tap.recent(Spectrogram.samples_needed(height), now)
+            picture = self.spectrogram.update(samples, width, height, advance=not self.control.paused)
+        self.output.display_rgb(picture)
+
+    def _refresh_picture(self, remaining_time: float, draw: bool = True) -> float:
         pictq = self.video.frameq
         videoq = self.video.pktq
         control = self.control
@@ -148,7 +173,7 @@ class VideoRefresh:
             if control.step and not control.paused:
                 control.stream_toggle_pause()
             break
-        if self.force_refresh and pictq.rindex_shown:
+        if self.force_refresh and pictq.rindex_shown and draw:
             vp = pictq.peek_last()
             self.output.display(vp, self.current_subtitle(vp))
             self._shown(vp)

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleStream, Seek, SeekPage, Step,
+from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleShowMode, CycleStream, Seek, SeekPage, Step,
                                ToggleFullScreen, ToggleMute, TogglePause)
 
 PAUSE = TogglePause()
@@ -28,7 +28,7 @@ _CHAR_KEYS: dict[str, Command] = {
     "q": QUIT, "p": PAUSE, " ": PAUSE, "m": ToggleMute(), "s": Step(), "f": ToggleFullScreen(),
     "9": ChangeVolume(-1), "/": ChangeVolume(-1), "0": ChangeVolume(1), "*": ChangeVolume(1),
     "a": CycleStream("audio"), "v": CycleStream("video"), "t": CycleStream("subtitle"),
-    "c": CycleStream("program"),
+    "c": CycleStream("program"), "w": CycleShowMode(),
 }
 _BYTE_KEYS: dict[int, Command] = {
     ord(c): command for key, command in _CHAR_KEYS.items() for c in {key, key.upper()}}

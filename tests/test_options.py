@@ -63,6 +63,7 @@ VALUE_SAMPLES = {
     "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
     "c:a": ("aac", "aac"), "c:v": ("h264", "h264"), "c:s": ("srt", "srt"),
     "drp": ("0", 0), "hwaccel": ("auto", "auto"), "lowres": ("1", 1),
+    "showmode": ("2", "rdft"), "rdftspeed": ("40", 0.04),
     "vf": ("hflip", ("hflip",)), "af": ("volume=0.5", "volume=0.5"), "filter_threads": ("2", 2),
     "ast": ("a:1", "a:1"),
     "vst": ("2", "2"),

@@ -207,3 +207,34 @@ def test_seek_is_reported_when_its_first_picture_shows():
     rig.tick(0.01)
     assert seen == [10.0]
     assert rig.output.shown[-1] == 10.0
+
+
+def test_show_modes_cycle_as_ffplay():
+    from pyffplay.visualize import next_show_mode
+
+    assert next_show_mode("video", True, True) == "waves"
+    assert next_show_mode("waves", True, True) == "rdft"
+    assert next_show_mode("rdft", True, True) == "video"
+    assert next_show_mode("rdft", False, True) == "waves"  # no picture: waves <-> rdft
+    assert next_show_mode("video", True, False) == "video"  # no sound: nothing else to show
+
+
+def test_waves_and_spectrum_pictures():
+    import numpy as np
+
+    from pyffplay.visualize import Spectrogram, waves_picture
+
+    t = np.arange(4096) / 48000
+    tone = np.stack([0.5 * np.sin(2 * np.pi * 1000 * t), np.zeros_like(t)]).astype(np.float32)
+    img = waves_picture(tone, 320, 200)
+    assert img.shape == (200, 320, 3)
+    top = img[:100].min(axis=2) == 255
+    assert top.any() and not (img[100:].min(axis=2) == 255).any()  # silent second channel
+    assert tuple(img[100, 0]) == (0, 0, 255)  # the line between the channels
+    spec = Spectrogram()
+    pic = spec.update(tone, 64, 200, advance=True)
+    assert spec.xpos == 1 and pic[:, 1:].max() == 0
+    column = pic[:, 0, 0].astype(int)  # red: the first channel
+    peak_row = 199 - int(np.argmax(column))  # rows count down from the top
+    bins = Spectrogram.samples_needed(200)
+    assert abs(peak_row - round(1000 * bins / 48000)) <= 1

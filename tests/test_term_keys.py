@@ -56,6 +56,7 @@ CHAR_KEYS = [
     (b"v", ("cycle", "video")),
     (b"t", ("cycle", "subtitle")),
     (b"c", ("cycle", "program")),
+    (b"w", ("show_mode",)),
 ]
 
 

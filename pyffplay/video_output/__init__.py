@@ -10,6 +10,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from pyffplay.commands import Command
     from pyffplay.frame_queue import Frame
     from pyffplay.subtitles import Subtitle
@@ -36,6 +38,13 @@ class VideoOutput:
 
     def set_warn(self, warn: Callable[[str], None]) -> None:
         """Where the output reports a problem that does not stop playback (a missing font)."""
+
+    def display_rgb(self, rgb: "np.ndarray") -> None:
+        """Show an RGB picture over the whole output (the audio show modes)."""
+
+    def canvas_size(self) -> tuple[int, int]:
+        """Pixels an RGB picture for display_rgb should have; (0, 0): nothing is shown."""
+        return 0, 0
 
     def poll_events(self, emit: Callable[["Command"], None]) -> None:
         pass

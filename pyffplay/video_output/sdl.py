@@ -30,8 +30,19 @@ _update_yuv = _lib.SDL_UpdateYUVTexture
 _update_yuv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
                         ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
 _update_yuv.restype = ctypes.c_int
+_update_texture = _lib.SDL_UpdateTexture
+_update_texture.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+_update_texture.restype = ctypes.c_int
 
 CURSOR_HIDE_DELAY = 1.0
+# Window events after which what was drawn may be gone (a still picture is not redrawn
+# otherwise): shown (the first present can come before the window is mapped), exposed, ...
+_REDRAW_EVENTS = frozenset({sdl2.SDL_WINDOWEVENT_EXPOSED, sdl2.SDL_WINDOWEVENT_RESTORED})
+# Presents made before X has mapped a new window are lost, and no expose follows under every
+# window manager (none at all under Xvfb): a still picture (cover art, paused, the end) is
+# drawn again a few times while the window settles.
+SETTLE_TIME = 1.0
+SETTLE_REDRAW = 0.1
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 480
 
 
@@ -85,6 +96,10 @@ class SDLOutput(VideoOutput):
         self.texture: Any = None
         self.texture_addr = 0
         self.texture_key: tuple[int, int, int] | None = None
+        self._settle_until = 0.0
+        self._next_settle_redraw = 0.0
+        self.vis_texture: Any = None
+        self.vis_size = (0, 0)
         self.keys = sdl_key_table(opts.seek_interval)
         self.mouse = MouseState()
         self.cursor_hidden = False
@@ -116,6 +131,9 @@ class SDLOutput(VideoOutput):
             sdl2.SDL_SetWindowFullscreen(self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP)
         sdl2.SDL_ShowWindow(self.window)
         self.width, self.height = w, h
+        now = time.monotonic()
+        self._settle_until = now + SETTLE_TIME
+        self._next_settle_redraw = now + SETTLE_REDRAW
 
     def toggle_full_screen(self) -> None:
         self.is_full_screen = not self.is_full_screen
@@ -180,10 +198,38 @@ class SDLOutput(VideoOutput):
         return _update_yuv(self.texture_addr, None, y.buffer_ptr, y.line_size,
                            u.buffer_ptr, u.line_size, v.buffer_ptr, v.line_size) == 0
 
+    # -- the audio show modes -----------------------------------------------------------
+    def canvas_size(self) -> tuple[int, int]:
+        if not self.width:
+            self.video_open()
+        return self.width, self.height
+
+    def display_rgb(self, rgb: Any) -> None:
+        """A whole-window RGB picture (waves, spectrum) through one RGB24 texture."""
+        if not self.width:
+            self.video_open()
+        h, w = rgb.shape[:2]
+        if self.vis_texture is None or self.vis_size != (w, h):
+            if self.vis_texture is not None:
+                sdl2.SDL_DestroyTexture(self.vis_texture)
+            self.vis_texture = sdl2.SDL_CreateTexture(self.renderer, sdl2.SDL_PIXELFORMAT_RGB24,
+                                                      sdl2.SDL_TEXTUREACCESS_STREAMING, w, h)
+            self.vis_size = (w, h)
+            if not self.vis_texture:
+                return
+        data = rgb if rgb.flags.c_contiguous else rgb.copy()
+        _update_texture(ctypes.cast(self.vis_texture, ctypes.c_void_p).value, None,
+                        data.ctypes.data, w * 3)
+        sdl2.SDL_RenderCopy(self.renderer, self.vis_texture, None, None)
+        sdl2.SDL_RenderPresent(self.renderer)
+
     # -- events --------------------------------------------------------------------------
     def poll_events(self, emit: Callable[[Command], None]) -> None:
         ev = self._event
         now = time.monotonic()
+        if now < self._settle_until and now >= self._next_settle_redraw:
+            self._next_settle_redraw = now + SETTLE_REDRAW
+            emit(Refresh())
         if not self.cursor_hidden and now - self.cursor_last_shown > CURSOR_HIDE_DELAY:
             sdl2.SDL_ShowCursor(0)
             self.cursor_hidden = True
@@ -215,7 +261,7 @@ class SDLOutput(VideoOutput):
                 if we == sdl2.SDL_WINDOWEVENT_SIZE_CHANGED:
                     self.width, self.height = ev.window.data1, ev.window.data2
                     emit(Refresh())
-                elif we == sdl2.SDL_WINDOWEVENT_EXPOSED:
+                elif we in _REDRAW_EVENTS:
                     emit(Refresh())
             elif t == sdl2.SDL_QUIT:
                 emit(QUIT)
@@ -228,6 +274,9 @@ class SDLOutput(VideoOutput):
 
     def close(self) -> None:
         self.subtitles.close()
+        if self.vis_texture:
+            sdl2.SDL_DestroyTexture(self.vis_texture)
+            self.vis_texture = None
         if self.texture:
             sdl2.SDL_DestroyTexture(self.texture)
             self.texture = None

@@ -196,6 +196,26 @@ class TerminalOutput(VideoOutput):
             rgb = blend_bitmaps(np.array(rgb), sub, (vp.width, vp.height))
         return out + self.renderer.render(rgb, x, y)
 
+    def canvas_size(self) -> tuple[int, int]:
+        return self.cols, 2 * (self.rows - 1)  # a cell is two pixels tall; the last row: status
+
+    def display_rgb(self, rgb: np.ndarray) -> None:
+        if not self.active:
+            return
+        self.display(None)  # notices a resize
+        rect = (0, 0, self.cols, self.rows - 1)
+        out = b""
+        if rect != self._picture_rect:
+            if self._picture_rect is not None:
+                out += CLEAR
+                self._last_status = b""
+            self._picture_rect = rect
+            self.renderer.reset()
+        cols, px_rows = self.canvas_size()
+        if rgb.shape[:2] != (px_rows, cols):
+            return  # drawn for the size before a resize; the next one fits
+        self._write(SYNC_BEGIN + out + self.renderer.render(np.ascontiguousarray(rgb), 0, 0) + SYNC_END)
+
     def show_status(self, line: str) -> None:
         """The status line, on the bottom row instead of scrolling on stderr."""
         if not self.active:

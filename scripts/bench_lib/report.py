@@ -68,6 +68,14 @@ def revision(repo: Path) -> str:
     return f"{head}" + (f" + uncommitted changes to {', '.join(dirty)}" if dirty else "")
 
 
+def player_revision(repo: Path) -> str:
+    """The last commit that changed pyffplay/ (the player as run), plus uncommitted files."""
+    head = _cmd(["git", "-C", str(repo), "log", "-1", "--format=%h %cs", "--", "pyffplay"]).strip()
+    dirty = [f for f in _cmd(["git", "-C", str(repo), "status", "--porcelain", "--",
+                              "pyffplay"]).split() if "/" in f]
+    return (head or "?") + (f" + uncommitted changes to {', '.join(dirty)}" if dirty else "")
+
+
 def _dpkg(pkg: str) -> str:
     return _cmd(["dpkg-query", "-W", "-f", "${Version}", pkg]).strip() or "?"
 
