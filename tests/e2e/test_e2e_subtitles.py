@@ -140,7 +140,7 @@ def test_bitmap_subtitle_shows_at_its_times_in_place_and_scale(player, x11, pgs_
     # The green fill lies inside a 2-pixel border (3 pixels once scaled).
     expected = (round(x * 1.5) + 3, round(y * 1.5) + 3, round(bw * 1.5) - 6, round(bh * 1.5) - 6)
     for got in boxes:
-        assert got is not None and all(abs(g - e) <= 3 for g, e in zip(got, expected)), (got, expected)
+        assert got is not None and all(abs(g - e) <= 3 for g, e in zip(got, expected, strict=True)), (got, expected)
 
 
 def test_text_subtitle_shows_white_outlined_at_the_bottom_at_its_times(player, x11, srt_clip):
