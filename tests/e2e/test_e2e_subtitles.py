@@ -241,3 +241,14 @@ def test_terminal_shows_the_subtitle_line_above_the_status(term, srt_clip, pgs_c
     _wait_until(green_cells, 30, 0.05, what="the box's green in the cells")
     term.keys("q")
     assert run.wait_exit() == 0
+
+
+def test_api_lists_the_sub_file_as_a_stream(plain_clip, srt_file):
+    import pyffplay
+
+    with pyffplay.Player(str(plain_clip), vo="null", ao="null", autoexit=True, t=1, sub=str(srt_file)) as p:
+        p.play()
+        _wait_until(lambda: p.streams, 20, what="the streams")
+        assert [(s["index"], s["type"], s["codec"], s["selected"]) for s in p.streams] == [
+            (0, "video", "h264", True), (1, "subtitle", "srt", True)], p.streams
+        assert p.wait(30) == "eof", p.error
