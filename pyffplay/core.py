@@ -175,8 +175,7 @@ class VideoState:
 
     def stream_switched(self, kind: str, old: int, new: int) -> None:
         if kind == "subtitle":
-            self.refresh.force_refresh = True  # a subtitle on screen goes (or changes) at once
-            self.wake.set()
+            self.post(cmd.Refresh())  # a subtitle on screen goes (or changes) at once, paused too
         self.trace.event("stream", type=kind, **{"from": old, "to": new})
         self.reporter.event("stream", type=kind, old=old, new=new)
         self.streams = [dict(s, selected=(s["index"] == new) if s["type"] == kind else s["selected"])
