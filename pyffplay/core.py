@@ -151,7 +151,8 @@ class VideoState:
     def stream_number(self, st: Any) -> int:
         """The index the user sees (trace, API, t): an external file's comes after the input's."""
         assert st is not None
-        return self.external_subs.index if self.external_subs is not None and self.is_external(st) else st.index
+        ext = self.external_subs
+        return ext.index if ext is not None and ext.is_stream(st) else st.index
 
     def stream_by_number(self, index: int) -> Any:
         if self.external_subs is not None and index == self.external_subs.index:
@@ -243,7 +244,9 @@ class VideoState:
         self.duration = ic.duration / AV_TIME_BASE if ic.duration else None
         self.metadata = dict(ic.metadata)
         playing = {self.stream_number(p.st) for p in self.pipelines if p.is_open}
-        all_streams = list(ic.streams) + ([self.external_subs.stream] if self.external_subs is not None else [])
+        all_streams = list(ic.streams)
+        if self.external_subs is not None:
+            all_streams.append(self.external_subs.stream)
         self.streams = [{"index": self.stream_number(s), "type": s.type,
                          "codec": s.codec_context.name if s.codec_context else None,
                          "language": s.metadata.get("language"), "selected": self.stream_number(s) in playing}

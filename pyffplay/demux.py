@@ -133,7 +133,8 @@ def _read_loop(vs: "VideoState") -> None:
     if video is None and audio is None:
         raise InputError(f"{opts.input}: no audio or video stream to play")
     if opts.subtitle_file is not None:
-        vs.external_subs = ExternalSubtitles(opts.subtitle_file, len(ic.streams), (ic.start_time or 0) / AV_TIME_BASE)
+        start_time = (ic.start_time or 0) / AV_TIME_BASE
+        vs.external_subs = ExternalSubtitles(opts.subtitle_file, len(ic.streams), start_time)
         if video is not None and not opts.subtitle_disable and opts.wanted_subtitle is None:
             subtitle = vs.external_subs.stream  # given on the command line: shown by default
     if video is not None:
@@ -146,7 +147,7 @@ def _read_loop(vs: "VideoState") -> None:
         vs.stream_component_open(video)
     if subtitle is not None:
         vs.stream_component_open(subtitle)
-        start = opts.start_time + (ic.start_time or 0) / AV_TIME_BASE if opts.start_time is not None else math.nan
+        start = math.nan if opts.start_time is None else opts.start_time + (ic.start_time or 0) / AV_TIME_BASE
         _queue_external(vs, start)
     if not vs.video.is_open and not vs.audio.is_open:
         raise InputError(_nothing_to_play(vs, video, audio))
