@@ -80,3 +80,39 @@ def dark_mask(rgb: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["write_srt", "write_sup", "pgs_cues", "make_subtitled", "green_mask", "white_mask", "dark_mask"]
+
+
+def make_dvb_ts(path, cues, *, duration: float = 8.0, width: int = 640, height: int = 360,
+                fps: int = 30) -> Path:
+    """H.264 + a DVB subtitle track in MPEG-TS: each cue (start, end, x, y, indices,
+    palette) shown, then cleared, by packets from tests/dvbsub.py."""
+    from tests.dvbsub import display_set
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    with av.open(str(tmp), "w", format="mpegts") as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
+        vs.options = {"preset": "ultrafast", "g": str(fps)}
+        vs.codec_context.time_base = fractions.Fraction(1, fps)
+        ss = out.add_stream("dvbsub")
+        tb = fractions.Fraction(1, 90000)
+        subs = []
+        for n, (start, end, x, y, indices, palette) in enumerate(cues):
+            subs.append((start, display_set((width, height), 2 * n, x, y, indices, palette)))
+            subs.append((end, display_set((width, height), 2 * n + 1)))
+        painter = _Painter(width, height, scene="still")
+        for i in range(int(round(duration * fps))):
+            while subs and subs[0][0] <= i / fps:
+                t, data = subs.pop(0)
+                p = av.Packet(data)
+                p.stream = ss
+                p.pts = p.dts = int(round(t * 90000))
+                p.time_base = tb
+                out.mux(p)
+            vf = av.VideoFrame.from_ndarray(painter.frame(i), format="yuv420p")
+            vf.pts, vf.time_base = i, fractions.Fraction(1, fps)
+            out.mux(vs.encode(vf))
+        out.mux(vs.encode(None))
+    os.replace(tmp, path)
+    return path

@@ -117,3 +117,23 @@ def test_external_file_queues_from_the_position(tmp_path):
         assert ext.queue_from(q, 6.6) == 0
     finally:
         ext.close()
+
+
+def test_dvb_from_the_test_encoder_decodes_to_its_colours():
+    import fractions
+
+    from tests.dvbsub import display_set
+
+    cc = av.CodecContext.create("dvbsub", "r")
+    data = display_set((320, 240), 1, 40, 50, box(30, 10, border=2), {1: (0, 255, 0, 255), 2: (0, 0, 255, 255)})
+    packet = av.Packet(data)
+    packet.pts, packet.time_base = 90000, fractions.Fraction(1, 90000)
+    subs = cc.decode2(packet)
+    assert subs is not None and subs.end_display_time == 10000  # the page time-out
+    sub = from_subtitle_set(subs, (0, 0))
+    (b,) = sub.bitmaps
+    assert (b.x, b.y, b.pixels.shape) == (40, 50, (10, 30, 4))
+    assert b.pixels[5, 15].tolist() == [1, 255, 0, 255]  # green (BGRA), opaque
+    assert b.pixels[0, 0].tolist() == [255, 0, 0, 255]  # the blue border
+    cleared = cc.decode2(av.Packet(display_set((320, 240), 2)))
+    assert cleared is not None and len(cleared) == 0

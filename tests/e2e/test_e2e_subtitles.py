@@ -2,7 +2,8 @@
 by its frame index, tell whether a subtitle is on screen at the right frames, where and how
 large; the terminal's subtitle row in tmux.
 
-The bitmap track is PGS written by tests/pgs.py (a green box with a blue border); the text
+The bitmap tracks are PGS (tests/pgs.py, in Matroska) and DVB (tests/dvbsub.py, in MPEG-TS):
+a green box with a blue border. The text
 track is SubRip. The test video ("still" scene) never shows the box's green or pure white in
 its lower part, and carries its frame index in its top row.
 """
@@ -13,7 +14,16 @@ import numpy as np
 import pytest
 
 from tests.media import decode_frame_index
-from tests.media_subs import dark_mask, green_mask, make_subtitled, pgs_cues, white_mask, write_srt, write_sup
+from tests.media_subs import (
+    dark_mask,
+    green_mask,
+    make_dvb_ts,
+    make_subtitled,
+    pgs_cues,
+    white_mask,
+    write_srt,
+    write_sup,
+)
 from tests.observe import _wait_until
 
 FPS = 30
@@ -30,6 +40,15 @@ def pgs_clip(media):
         cues, _ = pgs_cues(W, H, CUES)
         sup = write_sup(media.path("pgs.sup"), (W, H), cues)
         make_subtitled(path, sup, duration=8.0, width=W, height=H, fps=FPS)
+    return path
+
+
+@pytest.fixture(scope="session")
+def dvb_clip(media):
+    path = media.path("dvb.ts")
+    if not path.exists():
+        cues, _ = pgs_cues(W, H, CUES)
+        make_dvb_ts(path, cues, duration=8.0, width=W, height=H, fps=FPS)
     return path
 
 
@@ -127,9 +146,12 @@ def _check_timing(shots, shown, cues):
     assert not wrong_out, f"a subtitle at frames {wrong_out} (outside every cue)"
 
 
-def test_bitmap_subtitle_shows_at_its_times_in_place_and_scale(player, x11, pgs_clip):
-    title = "pyffplay-subs-pgs"
-    run = player.start("-x", "960", "-y", "540", "-window_title", title, "-autoexit", pgs_clip)
+@pytest.mark.parametrize("clip", ["pgs_clip", "dvb_clip"])
+def test_bitmap_subtitle_shows_at_its_times_in_place_and_scale(player, x11, request, clip):
+    """PGS in Matroska, DVB in MPEG-TS: the same box at the same frames, scaled 1.5 times."""
+    title = f"pyffplay-subs-{clip}"
+    path = request.getfixturevalue(clip)
+    run = player.start("-x", "960", "-y", "540", "-window_title", title, "-autoexit", path)
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     shots = _watch(run, x11, wid, until_index=round(7.8 * FPS))
     assert run.wait(20) == 0, run.stderr()[-2000:]
@@ -140,7 +162,8 @@ def test_bitmap_subtitle_shows_at_its_times_in_place_and_scale(player, x11, pgs_
     # The green fill lies inside a 2-pixel border (3 pixels once scaled).
     expected = (round(x * 1.5) + 3, round(y * 1.5) + 3, round(bw * 1.5) - 6, round(bh * 1.5) - 6)
     for got in boxes:
-        assert got is not None and all(abs(g - e) <= 3 for g, e in zip(got, expected, strict=True)), (got, expected)
+        assert got is not None, "no box"
+        assert all(abs(g - e) <= 3 for g, e in zip(got, expected, strict=True)), (got, expected)
 
 
 def test_text_subtitle_shows_white_outlined_at_the_bottom_at_its_times(player, x11, srt_clip):
