@@ -125,7 +125,8 @@ def test_dvb_from_the_test_encoder_decodes_to_its_colours():
     from tests.dvbsub import display_set
 
     cc = av.CodecContext.create("dvbsub", "r")
-    data = display_set((320, 240), 1, 40, 50, box(30, 10, border=2), {1: (0, 255, 0, 255), 2: (0, 0, 255, 255)})
+    palette = {1: (0, 255, 0, 255), 2: (0, 0, 255, 255)}
+    data = display_set((320, 240), 1, 40, 50, box(30, 10, border=2), palette)
     packet = av.Packet(data)
     packet.pts, packet.time_base = 90000, fractions.Fraction(1, 90000)
     subs = cc.decode2(packet)
