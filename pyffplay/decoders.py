@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import av
 import numpy as np
 
+from pyffplay import libav
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
 from pyffplay.errors import PlayerError
 from pyffplay.filters import AudioFilters, FilterError, VideoFilters
@@ -322,6 +323,11 @@ def subtitle_thread(subtitle: "StreamPipeline", canvas: tuple[int, int], pts_off
     assert d is not None
     subpq = subtitle.frameq
     for subs in d.frames():
+        # ffplay's sp->width/height: what the decoder says now (PGS composition, DVB display
+        # definition), else the stream's parameters, else (0, 0): the video's size.
+        now = libav.codec_dimensions(d.avctx)
+        if now[0] > 0 and now[1] > 0:
+            canvas = now
         sub = from_subtitle_set(subs, canvas)  # NumPy palette lookups here, not on the loop thread
         sp = subpq.peek_writable()
         if sp is None:

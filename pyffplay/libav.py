@@ -142,3 +142,27 @@ def stream_dimensions(container: Any, stream_index: int) -> tuple[int, int]:
         return max(int(w.value), 0), max(int(h.value), 0)
     finally:
         free(ctypes.byref(ctx))
+
+
+def codec_dimensions(codec_context: Any) -> tuple[int, int]:
+    """(width, height) a live decoder context holds now (a subtitle decoder sets them from the
+    stream: PGS's composition, DVB's display definition), as ffplay reads
+    ``subdec.avctx->width``; (0, 0) when unknown. The AVCodecContext* follows the object
+    header and the Cython vtable in PyAV's CodecContext; it is used only when its first field
+    is libavcodec's AVClass for codec contexts."""
+    funcs = _codec_functions()
+    avcodec = library("avcodec")
+    if funcs is None or avcodec is None:
+        return 0, 0
+    get_class = avcodec.avcodec_get_class
+    get_class.restype, get_class.argtypes = ctypes.c_void_p, []
+    try:
+        ptr = ctypes.c_void_p.from_address(id(codec_context) + _PTR_OFFSET).value
+        if not ptr or ctypes.c_void_p.from_address(ptr).value != get_class():
+            return 0, 0
+    except (ValueError, OSError):
+        return 0, 0
+    w, h = ctypes.c_int(), ctypes.c_int()
+    if funcs[3](ptr, b"video_size", 0, ctypes.byref(w), ctypes.byref(h)) < 0:
+        return 0, 0
+    return max(w.value, 0), max(h.value, 0)

@@ -83,9 +83,11 @@ __all__ = ["write_srt", "write_sup", "pgs_cues", "make_subtitled", "green_mask",
 
 
 def make_dvb_ts(path, cues, *, duration: float = 8.0, width: int = 640, height: int = 360,
-                fps: int = 30) -> Path:
+                fps: int = 30, canvas: tuple[int, int] | None = None) -> Path:
     """H.264 + a DVB subtitle track in MPEG-TS: each cue (start, end, x, y, indices,
-    palette) shown, then cleared, by packets from tests/dvbsub.py."""
+    palette) shown, then cleared, by packets from tests/dvbsub.py, on ``canvas`` (the
+    display definition; default the video's size)."""
+    canvas = canvas or (width, height)
     from tests.dvbsub import display_set
 
     path = Path(path)
@@ -99,8 +101,8 @@ def make_dvb_ts(path, cues, *, duration: float = 8.0, width: int = 640, height: 
         tb = fractions.Fraction(1, 90000)
         subs = []
         for n, (start, end, x, y, indices, palette) in enumerate(cues):
-            subs.append((start, display_set((width, height), 2 * n, x, y, indices, palette)))
-            subs.append((end, display_set((width, height), 2 * n + 1)))
+            subs.append((start, display_set(canvas, 2 * n, x, y, indices, palette)))
+            subs.append((end, display_set(canvas, 2 * n + 1)))
         painter = _Painter(width, height, scene="still")
         for i in range(int(round(duration * fps))):
             while subs and subs[0][0] <= i / fps:

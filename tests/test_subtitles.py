@@ -129,8 +129,10 @@ def test_dvb_from_the_test_encoder_decodes_to_its_colours():
     data = display_set((320, 240), 1, 40, 50, box(30, 10, border=2), palette)
     packet = av.Packet(data)
     packet.pts, packet.time_base = 90000, fractions.Fraction(1, 90000)
+    assert libav.codec_dimensions(cc) == (0, 0)
     subs = cc.decode2(packet)
     assert subs is not None and subs.end_display_time == 10000  # the page time-out
+    assert libav.codec_dimensions(cc) == (320, 240)  # the display definition, as ffplay reads it
     sub = from_subtitle_set(subs, (0, 0))
     (b,) = sub.bitmaps
     assert (b.x, b.y, b.pixels.shape) == (40, 50, (10, 30, 4))

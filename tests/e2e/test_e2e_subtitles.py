@@ -45,10 +45,12 @@ def pgs_clip(media):
 
 @pytest.fixture(scope="session")
 def dvb_clip(media):
+    """DVB on a canvas twice the video's size (its display definition): the box lands where
+    PGS puts it on the video-sized canvas."""
     path = media.path("dvb.ts")
     if not path.exists():
-        cues, _ = pgs_cues(W, H, CUES)
-        make_dvb_ts(path, cues, duration=8.0, width=W, height=H, fps=FPS)
+        cues, _ = pgs_cues(2 * W, 2 * H, CUES)
+        make_dvb_ts(path, cues, duration=8.0, width=W, height=H, fps=FPS, canvas=(2 * W, 2 * H))
     return path
 
 
