@@ -359,9 +359,16 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
         for p in vs.pipelines:
             if p.is_open:
                 p.pktq.flush()
-                if p.decoder is not None:
-                    # Frames of the new serial before the target are decoded, not shown.
-                    p.decoder.skip_until = (p.pktq.serial, target / AV_TIME_BASE) if control.seek_accurate else None
+        skip_to = target / AV_TIME_BASE
+        shown = vs.clocks.vidclk.pts if vs.video.is_open else math.nan
+        if control.seek_quiet and not math.isnan(shown):
+            # A stream switch: pictures of the old serial went on showing until the flush
+            # above; the new serial starts after the last of them, never before it.
+            skip_to = max(skip_to, shown + 2 * PTS_TOLERANCE)
+        for p in vs.pipelines:
+            if p.is_open and p.decoder is not None:
+                # Frames of the new serial before the target are decoded, not shown.
+                p.decoder.skip_until = (p.pktq.serial, skip_to) if control.seek_accurate else None
         _queue_external(vs, math.nan if control.seek_bytes else target / AV_TIME_BASE)
         # A byte offset says nothing of the time: the clock is unknown until a frame comes.
         vs.clocks.extclk.set(math.nan if control.seek_bytes else target / AV_TIME_BASE, 0)
