@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 _T_START = time.monotonic()  # as early as the import allows: "start" in the trace
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 AV_LOG_WARNING = 24
 AV_LOG_INFO = 32
+# -vo terminal: FFmpeg's lines kept for after exit (the newest, when there are more).
+MAX_DEFERRED_LINES = 2000
 # The main thread wakes this often while waiting, so signal handlers run promptly.
 WAIT_SLICE = 0.05
 
@@ -30,20 +33,63 @@ def main(argv: list[str] | None = None) -> int:
     from pyffplay.options import help_text, parse_args
 
     argv = sys.argv[1:] if argv is None else argv
+    # Until the player installs its own handlers, Ctrl-C or SIGTERM ends start-up quietly.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         opts = parse_args(argv)
     except PlayerError as e:
         print(f"pyffplay: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 0
+    _start_ffmpeg_log(opts)
     if opts.show_help:
         sys.stdout.write(help_text())
         return 0
-    code = _play(opts)
+    if opts.show_info:
+        from pyffplay import ffinfo
+
+        try:
+            ffinfo.show(opts.show_info)
+        except BrokenPipeError:  # `pyffplay -codecs | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            return 0
+        except OSError as e:  # PyAV built without its libraries beside it
+            print(f"pyffplay: -{opts.show_info}: {e}", file=sys.stderr)
+            return 1
+        return 0
+    try:
+        code = _play(opts)
+    except KeyboardInterrupt:
+        code = 0
     # Worker threads may sit inside FFmpeg or PortAudio calls; everything that matters
     # (terminal, trace, audio device) is closed by now, so leave without waiting on them.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_ffmpeg_log(opts: "Options") -> None:
+    """As ffplay's main: FFmpeg's log at -loglevel on stderr, then the banner (show_banner)."""
+    from pyffplay import fflog
+
+    try:
+        fflog.enable_stderr_log(opts.loglevel, opts.log_flags)
+    except OSError:
+        return  # no FFmpeg libraries to bind: FFmpeg stays quiet, pyffplay still plays
+    if opts.hide_banner or opts.show_info == "version" or opts.loglevel < AV_LOG_INFO:
+        return
+    from pyffplay import ffinfo
+
+    try:
+        for line in ffinfo.banner_lines():
+            fflog.log(AV_LOG_INFO, line + "\n")
+    except OSError:
+        pass
 
 
 def _local_path_error(name: str) -> str | None:
@@ -69,17 +115,20 @@ def _play(opts: "Options") -> int:
         print(f"pyffplay: {problem}", file=sys.stderr)
         return 1
     messages = Messages(opts)
+    messages.capture_stderr()
     player = Player._for_command_line(opts, messages.on_event,
                                       messages.status if opts.status_enabled else None, _T_START)
     messages.player = player
     console = Console(player)
-    try:
-        player.play()
-    except PlayerError as e:
-        print(f"pyffplay: {e}", file=sys.stderr)
-        return 1
+    # Signals and keys first: a Ctrl-C during start-up is a quit the player sees at once.
     console.start()
     try:
+        try:
+            player.play()
+        except PlayerError as e:
+            messages.finish()
+            print(f"pyffplay: {e}", file=sys.stderr)
+            return 1
         while player.wait(WAIT_SLICE) is None:
             pass
     finally:
@@ -92,14 +141,34 @@ def _play(opts: "Options") -> int:
 
 
 class Messages:
-    """The status line and warnings: on the terminal output's bottom row, else on stderr."""
+    """The status line, warnings and FFmpeg's log: on the terminal output's bottom row (and
+    after exit), else on stderr through FFmpeg's log, whose lock keeps lines whole."""
 
     def __init__(self, opts: "Options") -> None:
+        from pyffplay import fflog
+
         self.opts = opts
         self.player: Player | None = None
-        self.deferred: list[str] = []  # said on the status row, repeated after exit
+        self.deferred: deque[str] = deque(maxlen=MAX_DEFERRED_LINES)  # shown after exit
+        self.dropped = 0
+        self._ffmpeg_log = fflog.enabled()
         self._status_shown = False
         self._lock = threading.Lock()
+        self._pipe: Any = None
+        self._partial = b""
+
+    def capture_stderr(self) -> None:
+        """-vo terminal (or the terminal chosen for want of a display): fd 2 into a pipe."""
+        opts = self.opts
+        if not (os.isatty(1) and os.isatty(2)) or opts.display_disable:
+            return
+        no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if opts.vo == "terminal" or (opts.vo is None and no_display):
+            from pyffplay.stderr_pipe import StderrPipe
+
+            pipe = StderrPipe(self._stderr_data)
+            if pipe.start():
+                self._pipe = pipe
 
     def _status_row(self) -> Any:
         out = self.player.video_output if self.player is not None else None
@@ -110,10 +179,15 @@ class Messages:
         if row is not None:
             row.show_status(line)
             return
+        self._status_shown = True
+        if self._ffmpeg_log and self.opts.loglevel >= AV_LOG_INFO:
+            from pyffplay import fflog
+
+            fflog.log(AV_LOG_INFO, line)  # ffplay: av_log(NULL, AV_LOG_INFO, ...)
+            return
         with self._lock:
-            sys.stderr.write(line)
+            sys.stderr.write(line)  # -stats below -loglevel info: straight to stderr, as ffplay
             sys.stderr.flush()
-            self._status_shown = True
 
     def on_event(self, name: str, data: dict[str, Any]) -> None:
         if name == "warning" and self.opts.loglevel >= AV_LOG_WARNING:
@@ -128,16 +202,47 @@ class Messages:
             self.deferred.append(line)
             row.show_status(line)
             return
+        if self._ffmpeg_log:
+            from pyffplay import fflog
+
+            fflog.log(AV_LOG_WARNING, line + "\n")
+            self._status_shown = False
+            return
         with self._lock:
             sys.stderr.write(("\n" if self._status_shown else "") + line + "\n")
             sys.stderr.flush()
             self._status_shown = False
 
+    def _stderr_data(self, data: bytes) -> None:
+        """What was written to fd 2 while it is a pipe (FFmpeg's log, Python's own)."""
+        pipe = self._pipe
+        if pipe is not None and self._status_row() is None and not self.deferred and not self._partial:
+            pipe.write_through(data)  # no picture on the terminal: as it came
+            return
+        text = self._partial + data
+        *lines, self._partial = text.replace(b"\r", b"\n").split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                if len(self.deferred) == self.deferred.maxlen:
+                    self.dropped += 1
+                # Kept for after exit: the status row is the status line's (and pyffplay's
+                # warnings'), and a burst of decoder errors would hide it for good.
+                self.deferred.append(line)
+
     def finish(self) -> None:
+        if self._pipe is not None:
+            self._pipe.stop()
+            self._pipe = None
+            if self._partial.strip():
+                self.deferred.append(self._partial.decode("utf-8", "replace").rstrip())
         if self._status_shown:
             sys.stderr.write("\n")
+        if self.dropped:
+            sys.stderr.write(f"pyffplay: {self.dropped} earlier log lines not kept\n")
         for line in self.deferred:
             sys.stderr.write(line + "\n")
+        self.deferred.clear()
         sys.stderr.flush()
 
 

@@ -18,6 +18,10 @@ from pyffplay.sync import Clocks
 
 
 
+# A byte seek past the end lands this many seconds (at the bit rate) before it.
+END_MARGIN = 2.0
+
+
 @dataclass
 class InputInfo:
     """What seeking needs to know of the opened input (AV_TIME_BASE units)."""
@@ -120,7 +124,12 @@ class PlaybackControl:
             # ffplay: from the byte position of what is shown, by the bit rate (or 180 kB/s).
             byte_pos = self.byte_position()
             rate = self.info.bit_rate / 8.0 if self.info.bit_rate else 180000.0
-            self.stream_seek(max(int(byte_pos + incr * rate), 0), int(incr * rate), accurate, by_bytes=True)
+            target = byte_pos + incr * rate
+            if self.info.size > 0:
+                # Past the end FFmpeg lands on the last byte and nothing plays any more
+                # (ffplay then shows "nan"): land a little before the end instead.
+                target = min(target, self.info.size - END_MARGIN * rate)
+            self.stream_seek(max(int(target), 0), int(incr * rate), accurate, by_bytes=True)
             return
         pos = self.clocks.get_master_clock()
         if math.isnan(pos):

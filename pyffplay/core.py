@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator
 from pyffplay import commands as cmd
 from pyffplay import libav
 from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
+from pyffplay.av_options import codec_options
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.codec_setup import decoder_context
 from pyffplay.control import PlaybackControl
@@ -97,6 +98,10 @@ class VideoState:
 
     # -- requests from any thread -------------------------------------------------------
     def post(self, command: cmd.Command) -> None:
+        """Queue a command for the loop (any thread). Traced as it arrives: commands other
+        than quit wait for the input to open."""
+        if not isinstance(command, cmd.Refresh):
+            self.trace.event("command", command=cmd.trace_form(command))
         if isinstance(command, cmd.Quit) and not self.is_open:
             self.request_quit(command.reason)  # at once: other commands wait for the open
         self.commands.append(command)
@@ -125,6 +130,8 @@ class VideoState:
         cc.copy_opaque = True
         if st.type in self.last_stream:
             self.last_stream[st.type] = self.stream_number(st)
+        if self.opts.codec_opts:  # ffplay's filter_codec_opts: -threads, -threads:v 2, ...
+            cc.options = {**dict(cc.options or {}), **codec_options(self.opts.codec_opts, st)}
         if st.type == "audio":
             self._open_audio(st, cc)
         elif st.type == "video":
@@ -227,9 +234,10 @@ class VideoState:
         self.control.info.start_time = ic.start_time or 0
         self.control.info.duration = ic.duration or 0
         self.control.info.chapter_starts = starts
-        self.control.info.seek_by_bytes = seek_by_bytes(self.opts.seek_by_bytes, ic.format)
         self.control.info.bit_rate = ic.bit_rate or 0
         self.control.info.size = (self.avio.size if self.avio is not None else None) or 0
+        self.control.info.seek_by_bytes = seek_by_bytes(self.opts.seek_by_bytes, ic.format,
+                                                        self.control.info.size)
         self.refresh.infinite_buffer = self.infinite_buffer
         # ffplay: the picture when there is one, else the spectrum; -showmode when given.
         mode = self.opts.show_mode or (SHOW_MODE_VIDEO if self.video.is_open else SHOW_MODE_RDFT)
@@ -243,6 +251,11 @@ class VideoState:
         # Kept for the API: the container itself is closed on exit.
         self.duration = ic.duration / AV_TIME_BASE if ic.duration else None
         self.metadata = dict(ic.metadata)
+        if not self.opts.window_title:
+            # ffplay: "<title> - <input>" when the input has a title, else the input's name.
+            title = self.metadata.get("title")
+            name = self.opts.input or ""
+            self.output.set_title(f"{title} - {name}" if title else name)
         playing = {self.stream_number(p.st) for p in self.pipelines if p.is_open}
         all_streams = list(ic.streams)
         if self.external_subs is not None:
@@ -300,8 +313,6 @@ class VideoState:
 
     # -- commands: one handler per command ------------------------------------------------
     def execute(self, command: cmd.Command) -> None:
-        if not isinstance(command, cmd.Refresh):
-            self.trace.event("command", command=cmd.trace_form(command))
         _HANDLERS[type(command)](self, command)
 
     def _quit(self, c: cmd.Quit) -> None:
@@ -442,11 +453,14 @@ class VideoState:
         self.finished.set()
 
 
-def seek_by_bytes(option: int, fmt: Any) -> bool:
+def seek_by_bytes(option: int, fmt: Any, size: int) -> bool:
     """-bytes 1/0, or ffplay's -1: by bytes for formats with discontinuous timestamps
-    (MPEG-TS and the like) that allow it, except Ogg."""
+    (MPEG-TS and the like) that allow it, except Ogg; and (beyond ffplay, which cannot seek
+    a pipe at all) not when the size is unknown: a pipe or a live source seeks by time."""
     if option >= 0:
         return bool(option)
+    if size <= 0:
+        return False
     flags = fmt.flags
     return bool(flags & AVFMT_TS_DISCONT) and not flags & AVFMT_NO_BYTE_SEEK and fmt.name != "ogg"
 

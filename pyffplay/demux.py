@@ -7,15 +7,17 @@ hold enough, and decides when playback has ended (loop / autoexit).
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import av
 
-from pyffplay import libav
+from pyffplay import fflog, libav
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.decoders import PTS_TOLERANCE
 from pyffplay.errors import InputError, PlayerError
 from pyffplay.external_subs import ExternalSubtitles
+from pyffplay.net_avio import opens_itself, timeout_seconds
 from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
 from pyffplay.stream_spec import SpecifierError, StreamInfo, matching_streams, stream_infos
@@ -44,14 +46,21 @@ def format_options(opts: Any) -> dict[str, str]:
 def open_container(vs: "VideoState") -> Any:
     """Open the memory AVIO and the container; InputError with one clear line on failure."""
     opts = vs.opts
+    name = opts.input
+    # Format and protocol options go to the open, as ffplay's format_opts (scan_all_pmts
+    # unless given).
+    format_opts = {**format_options(opts), **dict(opts.format_opts)}
+    if isinstance(vs.source, str) and opens_itself(vs.source, opts.format):
+        return _open_direct(vs, format_opts)
     # pipe_seek_end=False: FFmpeg asks a pipe for its size (SEEK_END); answering would
     # mean reading a live pipe to its end before playing anything.
-    avio = open_source(vs.source, opts.input or "", max_memory=opts.avio_mem, spill=opts.avio_spill,
-                       pipe_seek_end=False)
+    # on_warning: told once when FFmpeg seeks to bytes of a pipe that were dropped.
+    avio = open_source(vs.source, opts.input or "", av_options=dict(opts.format_opts),
+                       interrupt=lambda: vs.abort_request, max_memory=opts.avio_mem,
+                       max_disk=opts.avio_disk, pipe_seek_end=False, on_warning=vs.warn)
     vs.avio = avio
-    name = opts.input
     try:
-        return av.open(avio, mode="r", format=opts.format, options=format_options(opts),
+        return av.open(avio, mode="r", format=opts.format, container_options=format_opts,
                        buffer_size=AVIO_BUFFER_SIZE)
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
@@ -77,6 +86,24 @@ def _wanted_index(vs: "VideoState", ic: Any, kind: str, infos: list[StreamInfo])
         vs.warn(f"Stream specifier {spec} does not match any {kind} stream")
         return -1
     return matched[0].index
+
+
+def _open_direct(vs: "VideoState", format_opts: dict[str, str]) -> Any:
+    """rtsp://, rtp://, sap://, -f rtsp ...: FFmpeg's demuxer opens its own connections
+    (packets, not a byte stream), with the format and protocol options."""
+    # PyAV's own interrupt callback bounds the open and each read (-timeout, default 10 s):
+    # a server that never answers is one line, not a hang.
+    timeout = timeout_seconds(format_opts) or None
+    t0 = time.monotonic()
+    try:
+        return av.open(vs.source, mode="r", format=vs.opts.format, container_options=format_opts,
+                       timeout=timeout)
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        if vs.abort_request:
+            raise InputError("interrupted") from None
+        if timeout and time.monotonic() - t0 >= 0.9 * timeout:
+            raise InputError(f"{vs.opts.input}: no answer within {timeout:g} s (-timeout)") from None
+        raise InputError(f"{vs.opts.input}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
@@ -122,6 +149,8 @@ def _read_loop(vs: "VideoState") -> None:
     vs.ic = ic  # before the streams open: -vn / audio failure messages look at it
     if vs.abort_request:
         return
+    if opts.show_status != 0:
+        fflog.dump_format(ic, opts.input or "")  # ffplay's "Input #0, ..." (only when the CLI logs)
     if opts.start_time is not None:
         ts = opts.start_time + (ic.start_time or 0) / AV_TIME_BASE
         try:
@@ -151,7 +180,7 @@ def _read_loop(vs: "VideoState") -> None:
         _queue_external(vs, start)
     if not vs.video.is_open and not vs.audio.is_open:
         raise InputError(_nothing_to_play(vs, video, audio))
-    if opts.infinite_buffer < 0 and _is_realtime(ic):
+    if opts.infinite_buffer < 0 and _is_realtime(ic, opts.input or ""):
         vs.infinite_buffer = True
     vs.opened(ic)
 
@@ -160,6 +189,10 @@ def _read_loop(vs: "VideoState") -> None:
     by_bytes = vs.control.info.seek_by_bytes
     cover = vs.video.st if vs.video.is_open and _is_cover(vs.video.st) else None
     cover_packet: Any = None
+    # Streams whose packets went past -t. When all have, the input is over even if it never
+    # ends (a live source): ffplay waits for an EOF that never comes.
+    past_end: set[int] = set()
+    input_error_said = False
     errors = 0
     while not vs.abort_request:
         if vs.control.cycle_req:
@@ -169,6 +202,7 @@ def _read_loop(vs: "VideoState") -> None:
             packets = ic.demux(_demuxed(vs))
         if vs.control.seek_req:
             _do_seek(vs, ic)
+            past_end.clear()
             packets = ic.demux(_demuxed(vs))
             if cover_packet is not None:
                 _queue_cover(vs, cover_packet)
@@ -179,13 +213,23 @@ def _read_loop(vs: "VideoState") -> None:
             if vs.loop_left != 1 and (not vs.loop_left or _dec_loop(vs)):
                 vs.control.stream_seek(int((opts.start_time or 0) * AV_TIME_BASE), 0)
             elif opts.autoexit:
-                vs.request_quit("eof")
+                if _input_error(vs):  # the connection broke: what arrived was played
+                    vs.fail(_input_error(vs) or "")
+                else:
+                    vs.request_quit("eof")
                 return
+        if len(past_end) == len(queue_of):
+            _signal_eof(vs)
+            vs.wait_for_read_request(10)
+            continue
         try:
             packet = next(packets)
             errors = 0
         except StopIteration:
             _signal_eof(vs)
+            if _input_error(vs) and not opts.autoexit and not input_error_said:
+                input_error_said = True  # with -autoexit it is the exit's one line
+                vs.warn(_input_error(vs) or "")
             packets = ic.demux(_demuxed(vs))
             vs.wait_for_read_request(10)
             continue
@@ -206,10 +250,19 @@ def _read_loop(vs: "VideoState") -> None:
                 cover_packet = packet
                 _queue_cover(vs, cover_packet)
             continue
-        if q is not None and _in_play_range(vs, packet):
+        if q is None:
+            continue
+        if _in_play_range(vs, packet):
             if by_bytes:
                 packet.opaque = packet.pos  # frames carry it (copy_opaque): byte seeks start there
             q.put(packet)
+        else:
+            past_end.add(packet.stream_index)
+
+
+def _input_error(vs: "VideoState") -> str | None:
+    """A read error of the input after it opened (a dropped or stalled connection)."""
+    return getattr(vs.avio, "error", None) if vs.avio is not None else None
 
 
 def _demuxed(vs: "VideoState") -> list[Any]:
@@ -350,11 +403,13 @@ def _in_play_range(vs: "VideoState", packet: Any) -> bool:
 def _do_seek(vs: "VideoState", ic: Any) -> None:
     control = vs.control
     target = control.seek_pos
+    dropped = vs.avio.dropped_seeks
     try:
         with vs.codec_locks():
             ic.seek(target, backward=True, unsupported_byte_offset=control.seek_bytes)
     except (av.error.FFmpegError, OSError, ValueError):
-        vs.warn(f"{vs.opts.input}: error while seeking")
+        if vs.avio.dropped_seeks == dropped:  # else the AVIO said why (once)
+            vs.warn(f"{vs.opts.input}: error while seeking")
     else:
         for p in vs.pipelines:
             if p.is_open:
@@ -389,6 +444,9 @@ def _queue_external(vs: "VideoState", position: float) -> None:
 _NO_SEEK_FORMATS = ("rtp", "rtsp", "sdp")
 
 
-def _is_realtime(ic: Any) -> bool:
-    return ic.format.name in ("rtp", "rtsp", "sdp")
+def _is_realtime(ic: Any, name: str) -> bool:
+    """ffplay's is_realtime: packet formats that arrive live, and rtp:/udp: URLs."""
+    if ic.format.name in ("rtp", "rtsp", "sdp"):
+        return True
+    return name.startswith(("rtp:", "udp:"))
 

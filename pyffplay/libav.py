@@ -1,39 +1,180 @@
-"""PyAV's own FFmpeg libraries through ctypes, for what PyAV does not expose.
+"""The few FFmpeg C functions PyAV does not expose, bound with ctypes (DESIGN.md fact 15).
 
-PyAV ships libavformat and libavutil in ``av.libs``; binding them (as sdl_sync.py binds SDL)
-reaches functions such as ``av_find_program_from_stream``. ``format_context`` finds the
-AVFormatContext behind a PyAV container: PyAV keeps it as the first field after the object
-header and the Cython vtable; the pointer is checked (stream count and format name) before
-it is used, so a PyAV with another layout gives None, not a crash.
+They are taken from the very libavformat/libavcodec/libavutil/... that PyAV loaded (found in
+/proc/self/maps after ``import av``), so dictionaries and contexts are shared with PyAV's
+FFmpeg. ctypes releases the GIL during each call, so a thread blocked in a network read does
+not stop the others.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
-import glob
-import os
 from typing import Any
+
+import av  # noqa: F401 - loads FFmpeg's libraries into the process
+
+from pyffplay import avlibs
+
+AVIO_FLAG_READ = 1
+AV_OPT_SEARCH_CHILDREN = 1 << 0
+AV_OPT_SEARCH_FAKE_OBJ = 1 << 1
+AV_OPT_FLAG_DECODING_PARAM = 2
+AVPROBE_PADDING_SIZE = 32
+AVERROR_EOF = -0x20464F45  # FFERRTAG('E','O','F',' ')
+AVERROR_EXIT = -0x54495845  # FFERRTAG('E','X','I','T')
+
+c_void_pp = ctypes.POINTER(ctypes.c_void_p)
+INTERRUPT_FUNC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class AVIOInterruptCB(ctypes.Structure):
+    _fields_ = [("callback", INTERRUPT_FUNC), ("opaque", ctypes.c_void_p)]
+
+
+class AVProbeData(ctypes.Structure):
+    _fields_ = [("filename", ctypes.c_char_p), ("buf", ctypes.c_void_p), ("buf_size", ctypes.c_int),
+                ("mime_type", ctypes.c_char_p)]
+
+
+class AVOption(ctypes.Structure):
+    """The head of libavutil's AVOption (stable since FFmpeg 1.0): enough for name and flags."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("help", ctypes.c_char_p), ("offset", ctypes.c_int),
+                ("type", ctypes.c_int), ("default_val", ctypes.c_int64), ("min", ctypes.c_double),
+                ("max", ctypes.c_double), ("flags", ctypes.c_int), ("unit", ctypes.c_char_p)]
+
+
+class AVIOContextHead(ctypes.Structure):
+    """The public head of AVIOContext (libavformat 59-62) up to protocol_whitelist.
+
+    Read only to learn ``seekable``; open_url checks the layout on each context (the
+    whitelist must read as a protocol list) before trusting it.
+    """
+
+    _fields_ = [("av_class", ctypes.c_void_p), ("buffer", ctypes.c_void_p), ("buffer_size", ctypes.c_int),
+                ("buf_ptr", ctypes.c_void_p), ("buf_end", ctypes.c_void_p), ("opaque", ctypes.c_void_p),
+                ("read_packet", ctypes.c_void_p), ("write_packet", ctypes.c_void_p),
+                ("seek", ctypes.c_void_p),
+                ("pos", ctypes.c_int64), ("eof_reached", ctypes.c_int), ("error", ctypes.c_int),
+                ("write_flag", ctypes.c_int), ("max_packet_size", ctypes.c_int),
+                ("min_packet_size", ctypes.c_int), ("checksum", ctypes.c_ulong),
+                ("checksum_ptr", ctypes.c_void_p), ("update_checksum", ctypes.c_void_p),
+                ("read_pause", ctypes.c_void_p), ("read_seek", ctypes.c_void_p), ("seekable", ctypes.c_int),
+                ("direct", ctypes.c_int), ("protocol_whitelist", ctypes.c_char_p)]
+
+
+def _loaded_library(stem: str) -> ctypes.CDLL:
+    """The shared library ``stem`` ("libavformat", ...) that PyAV loaded."""
+    return avlibs.load(stem.removeprefix("lib"))
+
+
+def _bind(lib: ctypes.CDLL, name: str, restype: object, *argtypes: object) -> None:
+    fn = getattr(lib, name)
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+
+
+@functools.cache
+def libs() -> tuple[ctypes.CDLL, ctypes.CDLL, ctypes.CDLL]:
+    """(libavformat, libavutil, libavcodec), bound once; OSError when they cannot be found."""
+    fmt, util, codec = (_loaded_library(stem) for stem in ("libavformat", "libavutil", "libavcodec"))
+    vp, cp, i, i64 = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int64
+    _bind(fmt, "avformat_network_init", i)
+    _bind(fmt, "avio_open2", i, c_void_pp, cp, i, ctypes.POINTER(AVIOInterruptCB), c_void_pp)
+    _bind(fmt, "avio_read_partial", i, vp, ctypes.c_char_p, i)
+    _bind(fmt, "avio_seek", i64, vp, i64, i)
+    _bind(fmt, "avio_size", i64, vp)
+    _bind(fmt, "avio_closep", i, c_void_pp)
+    _bind(fmt, "avio_enum_protocols", cp, c_void_pp, i)
+    _bind(fmt, "av_probe_input_format", vp, ctypes.POINTER(AVProbeData), i)
+    _bind(fmt, "avformat_get_class", vp)
+    _bind(codec, "avcodec_get_class", vp)
+    _bind(util, "av_dict_set", i, c_void_pp, cp, cp, i)
+    _bind(util, "av_dict_free", None, c_void_pp)
+    _bind(util, "av_strerror", i, i, ctypes.c_char_p, ctypes.c_size_t)
+    _bind(util, "av_opt_find", ctypes.POINTER(AVOption), vp, cp, cp, i, i)
+    fmt.avformat_network_init()
+    return fmt, util, codec
+
+
+def optional_class(stem: str, getter: str) -> int | None:
+    """The AVClass of swscale/swresample (sws_get_class, swr_get_class), None if not loaded."""
+    try:
+        lib = _loaded_library(stem)
+        fn = getattr(lib, getter)
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_void_p
+    fn.argtypes = []
+    return fn()
+
+
+def strerror(code: int) -> str:
+    util = libs()[1]
+    buf = ctypes.create_string_buffer(256)
+    if util.av_strerror(code, buf, len(buf)) < 0:
+        return f"error {code}"
+    return buf.value.decode("utf-8", "replace")
+
+
+class Dictionary:
+    """An AVDictionary built from pairs (freed by close())."""
+
+    def __init__(self, pairs: dict[str, str]) -> None:
+        self.ptr = ctypes.c_void_p()
+        util = libs()[1]
+        for key, value in pairs.items():
+            util.av_dict_set(ctypes.byref(self.ptr), key.encode(), str(value).encode(), 0)
+
+    def close(self) -> None:
+        libs()[1].av_dict_free(ctypes.byref(self.ptr))
+
+
+@functools.cache
+def input_protocols() -> frozenset[str]:
+    """The names of FFmpeg's input protocols (file, http, udp, ...)."""
+    fmt = libs()[0]
+    opaque = ctypes.c_void_p()
+    names: set[str] = set()
+    while True:
+        name = fmt.avio_enum_protocols(ctypes.byref(opaque), 0)
+        if not name:
+            return frozenset(names)
+        names.add(name.decode())
+
+
+def probe_nofile_format(url: str) -> str | None:
+    """The demuxer FFmpeg picks from a URL alone (rtsp, rtp, sap, ...: AVFMT_NOFILE formats
+    that open their own connections), as avformat_open_input does before any byte is read."""
+    fmt = libs()[0]
+    pad = ctypes.create_string_buffer(AVPROBE_PADDING_SIZE)
+    pd = AVProbeData(url.encode(), ctypes.cast(pad, ctypes.c_void_p), 0, None)
+    found = fmt.av_probe_input_format(ctypes.byref(pd), 0)
+    if not found:
+        return None
+    name = ctypes.cast(found, ctypes.POINTER(ctypes.c_char_p))[0]  # AVInputFormat.name comes first
+    return name.decode() if name else None
+
+
+def find_option(av_class: int | None, name: str, children: bool = True) -> AVOption | None:
+    """cmdutils' opt_find: an AVOption of the class (or its children), not a bare unit entry."""
+    if not av_class:
+        return None
+    util = libs()[1]
+    fake = ctypes.c_void_p(av_class)  # AV_OPT_SEARCH_FAKE_OBJ: a pointer to the AVClass pointer
+    flags = AV_OPT_SEARCH_FAKE_OBJ | (AV_OPT_SEARCH_CHILDREN if children else 0)
+    found = util.av_opt_find(ctypes.byref(fake), name.encode(), None, 0, flags)
+    if not found or not found.contents.flags:
+        return None
+    return found.contents
+
+
+# -- the AVFormatContext behind a PyAV container, and its programs -----------------
 
 _PTR_OFFSET = 24  # PyObject_HEAD (16) + the Cython vtable pointer (8)
 _IFORMAT_OFFSET = 8  # AVFormatContext.iformat, after av_class
 _NB_STREAMS_OFFSET = 44  # AVFormatContext.nb_streams (FFmpeg 5.1 ... 8.x)
-
-
-@functools.cache
-def library(name: str) -> ctypes.CDLL | None:
-    """``library("avformat")``: PyAV's bundled copy, or None when it cannot be found."""
-    import av
-
-    here = os.path.dirname(av.__file__)
-    for pattern in (os.path.join(here, "..", "av.libs", f"lib{name}-*.so*"),
-                    os.path.join(here, ".dylibs", f"lib{name}.*.dylib")):
-        for path in sorted(glob.glob(pattern)):
-            try:
-                return ctypes.CDLL(path)
-            except OSError:
-                continue
-    return None
 
 
 def format_context(container: Any) -> int | None:
@@ -61,9 +202,12 @@ class _AVProgram(ctypes.Structure):
 def program_streams(container: Any, stream_index: int) -> tuple[int, frozenset[int]] | None:
     """(program id, indexes of its streams) of the first program holding ``stream_index``
     (ffplay's av_find_program_from_stream), or None (no programs, or unknown layout)."""
-    lib = library("avformat")
+    try:
+        lib = _loaded_library("libavformat")
+    except OSError:
+        return None
     ic = format_context(container)
-    if lib is None or ic is None:
+    if ic is None:
         return None
     find = lib.av_find_program_from_stream
     find.restype = ctypes.POINTER(_AVProgram)
@@ -77,9 +221,12 @@ def program_streams(container: Any, stream_index: int) -> tuple[int, frozenset[i
 
 def stream_programs(container: Any, stream_index: int) -> list[int]:
     """Ids of every program that holds ``stream_index`` (for the ``p:`` stream specifier)."""
-    lib = library("avformat")
+    try:
+        lib = _loaded_library("libavformat")
+    except OSError:
+        return []
     ic = format_context(container)
-    if lib is None or ic is None:
+    if ic is None:
         return []
     find = lib.av_find_program_from_stream
     find.restype = ctypes.c_void_p
@@ -99,8 +246,9 @@ _CODECPAR_OFFSET = 16  # AVStream.codecpar, after av_class, index, id
 
 @functools.cache
 def _codec_functions() -> tuple[Any, Any, Any, Any] | None:
-    avcodec, avutil = library("avcodec"), library("avutil")
-    if avcodec is None or avutil is None:
+    try:
+        avcodec, avutil = avlibs.load("avcodec"), avlibs.load("avutil")
+    except OSError:
         return None
     alloc, to_ctx, free = (avcodec.avcodec_alloc_context3, avcodec.avcodec_parameters_to_context,
                            avcodec.avcodec_free_context)
@@ -151,10 +299,9 @@ def codec_dimensions(codec_context: Any) -> tuple[int, int]:
     header and the Cython vtable in PyAV's CodecContext; it is used only when its first field
     is libavcodec's AVClass for codec contexts."""
     funcs = _codec_functions()
-    avcodec = library("avcodec")
-    if funcs is None or avcodec is None:
+    if funcs is None:
         return 0, 0
-    get_class = avcodec.avcodec_get_class
+    get_class = avlibs.load("avcodec").avcodec_get_class
     get_class.restype, get_class.argtypes = ctypes.c_void_p, []
     try:
         ptr = ctypes.c_void_p.from_address(id(codec_context) + _PTR_OFFSET).value

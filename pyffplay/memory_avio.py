@@ -3,9 +3,10 @@
 ``av.open(obj)`` wraps an object with ``read``/``seek``/``tell``/``seekable`` in a custom
 AVIOContext and calls it, GIL held, from the demux thread. A reader thread ("avio_reader")
 fills memory from the source so that those calls only copy bytes, and waits on a condition
-when they must. Files keep a window around the read position; pipes keep everything read so
-far (spilling to an anonymous temporary file past ``max_memory``), so seeks work on a pipe
-and an MP4 whose moov atom is at the end plays from one.
+when they must. Files keep a window around the read position; pipes keep what they read
+(pipe_ring.PipeRing: memory, then a temporary file, then the oldest bytes are dropped), so
+seeks work on a pipe and an MP4 whose moov atom is at the end plays from one, while an
+endless pipe stays within its bound.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import os
 import re
 import select
 import stat
-import tempfile
 import threading
-from typing import IO
+from collections.abc import Callable
+from typing import Any
 
 from pyffplay.errors import InputError
+from pyffplay.pipe_ring import PipeRing
 
 DEFAULT_MAX_MEMORY = 256 * 1024 * 1024
 DEFAULT_READAHEAD = 16 * 1024 * 1024
 DEFAULT_KEEP_BEHIND = 4 * 1024 * 1024
+DEFAULT_MAX_DISK = 1 << 30
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _SIZE_RE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgt])(?:i?b)?|b)?\s*", re.IGNORECASE)
@@ -55,11 +58,15 @@ class MemoryAVIO:
     name: str
     is_pipe: bool
     error: str | None  # a source error after open (treated as EOF), for a message
+    dropped_seeks: int  # seeks refused because the bytes there were dropped (pipes)
+    on_warning: Callable[[str], None] | None  # told once, on the first such seek
 
     def __init__(self, fd: int, name: str, *, owns_fd: bool, max_memory: int,
                  chunk_size: int, readahead: int) -> None:
         self.name = name
         self.error = None
+        self.dropped_seeks = 0
+        self.on_warning = None
         self._fd = fd
         self._owns_fd = owns_fd
         self._max_memory = max_memory
@@ -93,24 +100,41 @@ class MemoryAVIO:
                 self._cond.wait()
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        """Move the position; SEEK_END on a pipe reads it to EOF first (see pipe_seek_end)."""
+        """Move the position; SEEK_END on a pipe reads it to EOF first (see pipe_seek_end).
+
+        A place a pipe no longer keeps answers -ESPIPE (an AVERROR: FFmpeg's seek fails,
+        its position stays, playback goes on) and, the first time, calls on_warning."""
+        warning = None
         with self._cond:
-            if whence == os.SEEK_SET:
-                new = offset
-            elif whence == os.SEEK_CUR:
-                new = self._pos + offset
-            elif whence == os.SEEK_END:
-                end = self._size_for_seek_end()
-                if end is None:  # FFmpeg wants an AVERROR, not an exception: size unknown
-                    return -errno.ENOSYS
-                new = end + offset
-            else:
-                raise OSError(errno.EINVAL, f"bad whence {whence}")
-            if new < 0:
-                raise OSError(errno.EINVAL, "seek before the start of the input")
-            self._pos = new
-            self._moved()
-            return new
+            new = self._seek_target(offset, whence)
+            if new >= self._kept_from():
+                self._pos = new
+                self._moved()
+            elif new >= 0:
+                self.dropped_seeks += 1
+                if self.dropped_seeks == 1:
+                    warning = self._dropped_message(new)
+                new = -errno.ESPIPE
+        if warning is not None and self.on_warning is not None:
+            self.on_warning(warning)  # outside the lock: it may print
+        return new
+
+    def _seek_target(self, offset: int, whence: int) -> int:
+        """The position asked for, or -ENOSYS for a size not known. Lock held."""
+        if whence == os.SEEK_SET:
+            new = offset
+        elif whence == os.SEEK_CUR:
+            new = self._pos + offset
+        elif whence == os.SEEK_END:
+            end = self._size_for_seek_end()
+            if end is None:  # FFmpeg wants an AVERROR, not an exception: size unknown
+                return -errno.ENOSYS
+            new = end + offset
+        else:
+            raise OSError(errno.EINVAL, f"bad whence {whence}")
+        if new < 0:
+            raise OSError(errno.EINVAL, "seek before the start of the input")
+        return new
 
     def tell(self) -> int:
         return self._pos
@@ -172,6 +196,12 @@ class MemoryAVIO:
         self._cond.notify_all()
 
     # -- per-source hooks (lock held unless noted) -----------------------------------
+
+    def _kept_from(self) -> int:
+        return 0  # a file can read any offset again
+
+    def _dropped_message(self, offset: int) -> str:
+        return f"{self.name}: cannot seek to byte {offset}"
 
     def _take(self, n: int) -> bytes | None: ...
     def _consumed(self) -> None: ...
@@ -248,6 +278,10 @@ class _FileAVIO(MemoryAVIO):
         return self._pos >= self._end or (self._end - self._pos < self._readahead
                                           and self._end - self._start < self._max_memory)
 
+    def _pread(self, n: int, offset: int) -> bytes:
+        """Up to n bytes at offset (net_avio reads a URL with range requests here)."""
+        return os.pread(self._fd, n, offset)
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -259,7 +293,7 @@ class _FileAVIO(MemoryAVIO):
             data, err = b"", None
             try:  # fill a whole chunk: the window's index arithmetic relies on it
                 while len(data) < self._chunk:
-                    piece = os.pread(self._fd, self._chunk - len(data), offset + len(data))
+                    piece = self._pread(self._chunk - len(data), offset + len(data))
                     if not piece:
                         break
                     data += piece
@@ -283,26 +317,37 @@ class _FileAVIO(MemoryAVIO):
 
 
 class _PipeAVIO(MemoryAVIO):
-    """A pipe (or FIFO, tty): everything read is kept, in memory then in a temporary file."""
+    """A pipe (or FIFO, tty): what it gave is kept in a PipeRing, memory then a temporary
+    file, up to max_memory + max_disk; past that the oldest bytes are dropped."""
 
     is_pipe = True
 
-    def __init__(self, fd: int, name: str, *, owns_fd: bool, max_memory: int, spill: bool,
-                 chunk_size: int, readahead: int, pipe_seek_end: bool) -> None:
+    def __init__(self, fd: int, name: str, *, owns_fd: bool, max_memory: int, max_disk: int,
+                 chunk_size: int, readahead: int, pipe_seek_end: bool,
+                 tmpdir: str | None = None) -> None:
         super().__init__(fd, name, owns_fd=owns_fd, max_memory=max_memory,
                          chunk_size=chunk_size, readahead=readahead)
-        self._mem = bytearray()  # bytes [0, _end) until spilled
-        self._spill: IO[bytes] | None = None  # then the temporary file holds [0, _end)
-        self._spill_allowed = spill
-        self._full = False  # spill not allowed and max_memory reached
+        self._ring = PipeRing(max_memory, max_disk, chunk_size, tmpdir)
+        # Read ahead at most half the window, so the other half stays behind the position
+        # for FFmpeg's short seeks back.
+        self._readahead = max(self._ring.chunk, min(readahead, self._ring.capacity // 2))
+        self._max_disk = max_disk
         self._want = 0  # a consumer waits for bytes up to here
+        self._stuck = False  # the bound stops the reader short of what a consumer wants
+        self._pending = b""  # read from the pipe, not stored yet (the position moved back)
         self._seek_end = pipe_seek_end
         self._wake_r, self._wake_w = os.pipe()  # abort() wakes the reader out of poll()
+        self._poller: Any = None
         self._thread.start()
 
     @property
     def bytes_buffered(self) -> int:
-        return len(self._mem)
+        """Bytes held in memory."""
+        return self._ring.memory_bytes
+
+    @property
+    def bytes_on_disk(self) -> int:
+        return self._ring.disk_bytes
 
     @property
     def size(self) -> int | None:
@@ -310,29 +355,25 @@ class _PipeAVIO(MemoryAVIO):
 
     @property
     def spilled(self) -> bool:
-        return self._spill is not None
+        return self._ring.spilled
 
-    def _too_large(self) -> None:
-        """Raise once; then EOF, so that PyAV, which keeps one exception, drops none."""
-        if self.error is None:
-            self.error = (f"pipe input is larger than -avio_mem {format_size(self._max_memory)}; "
-                          "raise -avio_mem or allow spilling with -avio_spill 1")
-            raise InputError(self.error)
+    def _kept_from(self) -> int:
+        return self._ring.start
+
+    def _dropped_message(self, offset: int) -> str:
+        return (f"{self.name}: cannot seek back to byte {offset}: only the last "
+                f"{format_size(self._ring.capacity)} of the pipe are kept (-avio_mem "
+                f"{format_size(self._max_memory)} + -avio_disk {format_size(self._max_disk)}); "
+                "playing on")
 
     def _take(self, n: int) -> bytes | None:
         pos = self._pos
         if pos < self._end:
-            stop = min(self._end, pos + n)
-            if self._spill is None:
-                with memoryview(self._mem) as view:
-                    return bytes(view[pos:stop])
             try:  # under the lock so that close() cannot close the file meanwhile
-                return os.pread(self._spill.fileno(), stop - pos, pos)
+                return self._ring.read(pos, n)
             except OSError as exc:
                 self._fail("temporary file: ", exc)
                 return b""
-        if self._full:
-            self._too_large()
         if self._eof or self._reader_done:
             return b""
         self._want = max(self._want, pos + 1)
@@ -340,116 +381,129 @@ class _PipeAVIO(MemoryAVIO):
         return None
 
     def _consumed(self) -> None:
-        if self._end < self._pos + self._readahead:
+        if self._end < self._pos + self._readahead or self._pending:
             self._cond.notify_all()
 
     def _moved(self) -> None:
-        pass  # the next read asks the reader for what it needs
+        self._want = 0  # the next read asks the reader for what it needs
+        self._cond.notify_all()
 
     def _size_for_seek_end(self) -> int | None:
         if not self._eof and not self._seek_end:
             return None
         self._want = _WAIT_FOREVER
+        self._stuck = False
         self._cond.notify_all()
-        while not (self._eof or self._aborted or self._reader_done):
+        while not (self._eof or self._aborted or self._reader_done or self._stuck):
             self._cond.wait()
-        if self._full:
-            self._too_large()
-            return None
-        return self._end
+        self._want = 0
+        return self._end if self._eof else None  # the end is past the bound: unknown
 
     def _wake_reader(self) -> None:
         if not self._reader_done:
             os.write(self._wake_w, b"x")
 
+    def _room(self) -> int:
+        """Bytes the reader may read now (0: wait). Lock held."""
+        if self._pending:
+            self._store()  # what could not be stored while the position was further back
+            if self._pending:
+                return 0
+        if self._end >= max(self._pos + self._readahead, self._want):
+            return 0
+        room = self._ring.room(self._pos)
+        if room == 0 and not self._stuck:
+            self._stuck = True  # a SEEK_END waiting for the end gives up
+            self._cond.notify_all()
+        return room
+
+    def _store(self) -> None:
+        """Move pending bytes into the ring as far as it takes them. Lock held."""
+        while self._pending:
+            room = self._ring.room(self._pos)
+            if room == 0:
+                return
+            part, self._pending = self._pending[:room], self._pending[room:]
+            try:
+                self._ring.append(part, self._pos)
+            except OSError as exc:
+                self._pending = b""
+                self._fail("cannot spill to a temporary file: ", exc)
+                return
+            self._end = self._ring.end
+            self._stuck = False
+            self._cond.notify_all()
+
+    def _read_some(self, room: int) -> bytes | None:
+        """Up to room bytes from the source, b"" at its end, None when abort() woke the
+        reader; OSError on failure. net_avio reads a URL here."""
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self._fd, select.POLLIN)
+            self._poller.register(self._wake_r, select.POLLIN)
+        if any(fd == self._wake_r for fd, _ in self._poller.poll()):  # GIL released while waiting
+            return None
+        return os.read(self._fd, room)
+
     def _run(self) -> None:
-        poller = select.poll()
-        poller.register(self._fd, select.POLLIN)
-        poller.register(self._wake_r, select.POLLIN)
         while True:
             with self._cond:
-                while not self._aborted and self._end >= max(self._pos + self._readahead,
-                                                              self._want):
+                while not self._aborted and not self._eof and (room := self._room()) == 0:
                     self._cond.wait()
-                if self._aborted:
+                if self._aborted or self._eof:  # _eof: the temporary file failed
                     return
-                room = self._chunk
-                if not self._spill_allowed:
-                    room = min(room, self._max_memory - self._end)
-                if room <= 0:
-                    self._full = True
-                    return
-            if any(fd == self._wake_r for fd, _ in poller.poll()):  # GIL released while waiting
-                return
             try:
-                data = os.read(self._fd, room)
+                data = self._read_some(room)
             except BlockingIOError:  # an O_NONBLOCK stdin: poll again
                 continue
             except OSError as exc:
                 with self._cond:
                     self._fail("read error: ", exc)
                 return
-            if not data:
-                with self._cond:
-                    self._eof = True
+            if data is None:
                 return
-            if not self._store(data):
-                return
-
-    def _store(self, data: bytes) -> bool:
-        """Append what the pipe gave; False when the temporary file failed. Lock not held:
-        only this thread grows the data, and consumers read below _end only."""
-        try:
-            over = self._end + len(data) > self._max_memory
-            if self._spill is None and self._spill_allowed and over:
-                spill = tempfile.TemporaryFile(prefix="pyffplay-avio-")
-                with memoryview(self._mem) as view:
-                    _pwrite_all(spill.fileno(), view, 0)
-                with self._cond:
-                    self._spill, self._mem = spill, bytearray()
-            if self._spill is not None:
-                _pwrite_all(self._spill.fileno(), data, self._end)
-        except OSError as exc:
             with self._cond:
-                self._fail("cannot spill to a temporary file: ", exc)
-            return False
-        with self._cond:
-            if self._spill is None:
-                self._mem += data
-            self._end += len(data)
-            self._cond.notify_all()
-        return True
+                if not data:
+                    self._eof = True
+                    self._cond.notify_all()
+                    return
+                self._pending = data
+                self._store()
 
     def _reader_exited(self) -> None:
         os.close(self._wake_r)
         os.close(self._wake_w)
 
     def _release(self) -> None:
-        if self._spill is not None:
-            self._spill.close()
-        self._mem = bytearray()
+        self._ring.close()
 
 
-def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view, offset = view[written:], offset + written
-
-
-def open_input(url: str, max_memory: int = DEFAULT_MAX_MEMORY, spill: bool = True,
+def open_input(url: str, max_memory: int = DEFAULT_MAX_MEMORY, max_disk: int = DEFAULT_MAX_DISK,
                stdin_fd: int = 0, chunk_size: int = 256 * 1024, *,
                readahead: int = DEFAULT_READAHEAD, keep_behind: int = DEFAULT_KEEP_BEHIND,
-               pipe_seek_end: bool = True) -> MemoryAVIO:
+               pipe_seek_end: bool = True, on_warning: Callable[[str], None] | None = None,
+               tmpdir: str | None = None) -> MemoryAVIO:
     """Open a path, or stdin for "-", "pipe:" and "fd:" ("pipe:N"/"fd:N": descriptor N).
 
+    max_memory: bytes held in memory; max_disk: bytes of a pipe kept in a temporary file
+    (in tmpdir) past that, 0 for none; the oldest bytes of a pipe beyond both are dropped.
     readahead: bytes read beyond the position (both kinds); keep_behind: bytes of a file
     kept before it; pipe_seek_end=False makes SEEK_END on a pipe not yet at EOF answer
     -ENOSYS (size unknown, as ffplay on a pipe) instead of reading the pipe to its end.
+    on_warning: called once, with one line, when FFmpeg seeks to bytes that were dropped.
     """
-    if max_memory <= 0 or chunk_size <= 0:
-        raise ValueError("max_memory and chunk_size must be positive")
-    limits = dict(max_memory=max_memory, chunk_size=chunk_size, readahead=readahead)
+    if max_memory <= 0 or chunk_size <= 0 or max_disk < 0:
+        raise ValueError("max_memory and chunk_size must be positive, max_disk >= 0")
+    avio = _open(url, stdin_fd, pipe_seek_end, keep_behind, tmpdir,
+                 {"max_memory": max_memory, "chunk_size": chunk_size, "readahead": readahead},
+                 max_disk)
+    avio.on_warning = on_warning
+    return avio
+
+
+def _open(url: str, stdin_fd: int, pipe_seek_end: bool, keep_behind: int, tmpdir: str | None,
+          limits: dict, max_disk: int) -> MemoryAVIO:
+    pipe = dict(pipe_seek_end=pipe_seek_end, max_disk=max_disk, tmpdir=tmpdir, **limits)
     m = _PIPE_RE.fullmatch(url) if url != "-" else None
     if url == "-" or m:
         fd = int(m.group(1)) if m and m.group(1) else stdin_fd
@@ -460,9 +514,8 @@ def open_input(url: str, max_memory: int = DEFAULT_MAX_MEMORY, spill: bool = Tru
             raise InputError(f"{name}: {exc.strerror or exc}") from None
         if stat.S_ISREG(st.st_mode):  # "- < movie.mp4": a file after all, bounded window
             return _FileAVIO(os.dup(fd), name, st.st_size, keep_behind=keep_behind, **limits)
-        return _PipeAVIO(fd, name, owns_fd=False, spill=spill,
-                         pipe_seek_end=pipe_seek_end, **limits)
-    path = url[len("file:"):] if url.startswith("file:") else url
+        return _PipeAVIO(fd, name, owns_fd=False, **pipe)
+    path = url.removeprefix("file:")
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
@@ -476,4 +529,4 @@ def open_input(url: str, max_memory: int = DEFAULT_MAX_MEMORY, spill: bool = Tru
         raise
     if stat.S_ISREG(st.st_mode):
         return _FileAVIO(fd, url, st.st_size, keep_behind=keep_behind, **limits)
-    return _PipeAVIO(fd, url, owns_fd=True, spill=spill, pipe_seek_end=pipe_seek_end, **limits)
+    return _PipeAVIO(fd, url, owns_fd=True, **pipe)

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from pyffplay.errors import UsageError
-from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, parse_size
+from pyffplay.fflog import DEFAULT_LOG_FLAGS, LOG_LEVELS, parse_loglevel
+from pyffplay.memory_avio import DEFAULT_MAX_DISK, DEFAULT_MAX_MEMORY, parse_size
 
-LOG_LEVELS = {"quiet": -8, "panic": 0, "fatal": 8, "error": 16, "warning": 24,
-              "info": 32, "verbose": 40, "debug": 48, "trace": 56}
 AV_LOG_INFO = LOG_LEVELS["info"]
 AV_LOG_WARNING = LOG_LEVELS["warning"]
 DEFAULT_AVIO_MEM = DEFAULT_MAX_MEMORY
+DEFAULT_AVIO_DISK = DEFAULT_MAX_DISK
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class Options:
     exit_on_mousedown: bool = False
     show_status: int = -1  # -1 auto (follows -loglevel), 1 forced, 0 off
     loglevel: int = AV_LOG_INFO
+    log_flags: int = DEFAULT_LOG_FLAGS  # AV_LOG_SKIP_REPEATED | AV_LOG_PRINT_LEVEL (-loglevel flags)
+    hide_banner: bool = False
+    show_info: str | None = None  # -version, -formats, ...: print that and exit (ffinfo.SHOW)
     format: str | None = None
     screen_width: int = 0
     screen_height: int = 0
@@ -52,7 +55,8 @@ class Options:
     seek_by_bytes: int = -1
     trace_file: str | None = None
     avio_mem: int = DEFAULT_AVIO_MEM
-    avio_spill: bool = True
+    avio_disk: int = DEFAULT_AVIO_DISK  # temporary disk for a pipe past avio_mem; 0 = none
+    avio_spill: bool = True  # the older switch: False means avio_disk 0
     warnings: tuple[str, ...] = ()
     show_help: bool = False
     untimed: bool = False
@@ -76,9 +80,15 @@ class Options:
     wanted_audio: str | None = None
     wanted_subtitle: str | None = None
     subtitle_file: str | None = None  # -sub: an external subtitle file (mpv's --sub-file)
+    renderer: str = "auto"  # SDL: auto, gpu, software
     vo: str | None = None  # None: chosen from the environment
     ao: str | None = None  # None: sounddevice, else null when no device opens
     term_colors: str = "auto"
+    # FFmpeg's own options (AVOptions) given on the command line, in order: (name, value).
+    format_opts: tuple[tuple[str, str], ...] = ()  # to the input's open (demuxer, protocol)
+    codec_opts: tuple[tuple[str, str], ...] = ()  # to each decoder ("threads:v" keeps its specifier)
+    sws_opts: tuple[tuple[str, str], ...] = ()
+    swr_opts: tuple[tuple[str, str], ...] = ()
 
     @property
     def status_enabled(self) -> bool:
@@ -139,11 +149,8 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return conv
 
 
-def _loglevel(text: str) -> int:
-    level = text.split("+")[-1]  # ffplay accepts flags like "repeat+level"
-    if level in LOG_LEVELS:
-        return LOG_LEVELS[level]
-    return int(level)
+def _loglevel(text: str) -> tuple[int, int]:
+    return parse_loglevel(text)  # (level, flags): split into loglevel and log_flags by _finish
 
 
 def _show_mode(text: str) -> str:
@@ -153,6 +160,13 @@ def _show_mode(text: str) -> str:
     if text in ("0", "1", "2"):
         return modes[int(text)]
     raise ValueError(text)
+
+
+def _positive_size(text: str) -> int:
+    value = parse_size(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
 
 
 def _bool01(text: str) -> bool:
@@ -197,13 +211,19 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "top": ("top", int, "set the y position for the top of the window"),
     "sync": ("sync", _sync, "set audio-video sync. type (type=audio/video/ext)"),
     "loop": ("loop", int, "set number of times the playback shall be looped (0 = forever)"),
-    "loglevel": ("loglevel", _loglevel, "set logging level"),
-    "v": ("loglevel", _loglevel, "set logging level"),
+    "loglevel": ("loglevel", _loglevel, "set logging level: [repeat+][level+]quiet|panic|fatal|error|"
+                 "warning|info|verbose|debug|trace|N"),
+    "v": ("loglevel", _loglevel, "set logging level (as -loglevel)"),
     "trace_file": ("trace_file", str, "write a JSON-lines trace of frames, seeks and audio callbacks"),
-    "avio_mem": ("avio_mem", parse_size, "memory kept of the input (pipes keep all they read), e.g. 256M"),
-    "avio_spill": ("avio_spill", _bool01, "past -avio_mem, spill a pipe to a temporary file (1) or fail (0)"),
+    "avio_mem": ("avio_mem", _positive_size, "memory kept of the input, e.g. 256M (default 256M)"),
+    "avio_disk": ("avio_disk", parse_size,
+                  ("temporary disk for a pipe past -avio_mem (default 1G; 0 = never spill); "
+                   "a pipe keeps the last -avio_mem + -avio_disk bytes it read")),
+    "avio_spill": ("avio_spill", _bool01, "0: the same as -avio_disk 0 (kept for older command lines)"),
     "vo": ("vo", _choice("sdl", "terminal", "null"),
            "video output: sdl, terminal or null (default: sdl with a display, else terminal)"),
+    "renderer": ("renderer", _choice("auto", "gpu", "software"),
+                 "SDL renderer: gpu, software, or auto (software when OpenGL runs on the CPU)"),
     "ao": ("ao", _choice("sounddevice", "null"),
            "audio output: sounddevice or null (default: sounddevice, null when no device opens)"),
     "term_colors": ("term_colors", _choice("auto", "truecolor", "256"),
@@ -232,8 +252,22 @@ FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
     "find_stream_info": ("find_stream_info", True,
                          "read and decode the streams to fill missing information with heuristics"),
     "accurate_seek": ("accurate_seek", True, "seeks land on the frame asked for (decode from the keyframe, show nothing before)"),
+    "hide_banner": ("hide_banner", True, "do not show program banner"),
 }
 _REPEATABLE = frozenset({"vfilters"})  # given several times: all kept, in order
+
+
+# ffplay's common options that print something from FFmpeg and exit (ffinfo.SHOW prints them).
+INFO_OPTIONS: dict[str, str] = {
+    "L": "show license", "version": "show version", "buildconf": "show build configuration",
+    "formats": "show available formats", "demuxers": "show available demuxers",
+    "muxers": "show available muxers", "protocols": "show available protocols",
+    "codecs": "show available codecs", "decoders": "show available decoders",
+    "encoders": "show available encoders", "bsfs": "show available bit stream filters",
+    "filters": "show available filters", "pix_fmts": "show available pixel formats",
+    "sample_fmts": "show available audio sample formats", "layouts": "show standard channel layouts",
+}
+_INFO_ALIASES = {"license": "L"}
 _NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
 
 HELP_TEXT = """\
@@ -275,6 +309,10 @@ def help_text() -> str:
     lines.append(f"  -{'noframedrop':<19} never drop frames")
     lines.append(f"  -{'nostats':<19} hide the status line")
     lines.append(f"  -{'i <input>':<19} read specified file")
+    lines.append("")
+    lines.append("Print help / information / capabilities (and exit):")
+    for name, text in INFO_OPTIONS.items():
+        lines.append(f"  -{name:<19} {text}")
     return HELP_TEXT.format(options="\n".join(lines))
 
 
@@ -310,6 +348,12 @@ def parse_args(argv: list[str]) -> Options:
                     values[attr] = conv(value)
             except ValueError:
                 raise UsageError(f"Invalid value '{value}' for option '{name}'") from None
+        elif name in INFO_OPTIONS or name in _INFO_ALIASES:
+            # ffplay acts on the first of these at once (OPT_EXIT): the rest is not parsed,
+            # but -loglevel and -hide_banner are looked for everywhere, as its locate_option does.
+            values["show_info"] = _INFO_ALIASES.get(name, name)
+            _locate_early_options(argv[i:], values)
+            break
         elif name in FLAG_OPTIONS:
             attr, given, _ = FLAG_OPTIONS[name]
             values[attr] = given
@@ -317,8 +361,35 @@ def parse_args(argv: list[str]) -> Options:
             attr, given, _ = FLAG_OPTIONS[name[2:]]
             values[attr] = _NEGATED.get(name[2:], not given)
         else:
-            raise UsageError(f"Unrecognized option '{name}'")
+            i = _av_option(values, name, argv, i)
     return _finish(values)
+
+
+def _locate_early_options(argv: list[str], values: dict[str, Any]) -> None:
+    for j, arg in enumerate(argv):
+        if arg == "-hide_banner":
+            values["hide_banner"] = True
+        elif arg in ("-loglevel", "-v") and j + 1 < len(argv):
+            try:
+                values["loglevel"] = _loglevel(argv[j + 1])
+            except ValueError:
+                raise UsageError(f"Invalid value '{argv[j + 1]}' for option '{arg[1:]}'") from None
+
+
+def _av_option(values: dict[str, Any], name: str, argv: list[str], i: int) -> int:
+    """ffplay's opt_default: an AVOption of FFmpeg (format, protocol, codec, swscale,
+    swresample) is kept for where ffplay passes it. Returns the next argument's index."""
+    from pyffplay.av_options import route
+
+    targets = route(name)
+    if not targets:
+        raise UsageError(f"Unrecognized option '{name}'")
+    if i >= len(argv):
+        raise UsageError(f"Missing argument for option '{name}'")
+    for target in targets:
+        key = f"{target}_opts"
+        values[key] = values.get(key, ()) + ((name, argv[i]),)
+    return i + 1
 
 
 def _finish(values: dict[str, Any]) -> Options:
@@ -333,13 +404,17 @@ def _finish(values: dict[str, Any]) -> Options:
         values["volume"] = 100
     if values.get("seek_interval") == 0:
         values["seek_interval"] = 10.0
+    if not values.get("avio_spill", True):
+        values["avio_disk"] = 0
     if values.get("display_disable"):
         values["video_disable"] = True
     if values.get("untimed"):
         # Nothing to sync with: every frame goes out as it comes, none is dropped.
         values["audio_disable"] = True
         values["framedrop"] = 0
-    if values.get("input") is None and not values.get("show_help"):
+    if isinstance(values.get("loglevel"), tuple):
+        values["loglevel"], values["log_flags"] = values["loglevel"]
+    if values.get("input") is None and not values.get("show_help") and not values.get("show_info"):
         raise UsageError("No input file given (see -h)")
     return Options(**values, warnings=tuple(warnings))
 
@@ -357,8 +432,8 @@ def options_from_keywords(input_name: str, keywords: dict[str, Any]) -> Options:
             argv += [f"-{key}", str(value)]
         elif key.startswith("no") and key[2:] in FLAG_OPTIONS:
             argv.append(f"-{key}" if value else f"-{key[2:]}")
-        else:
-            raise UsageError(f"Unrecognized option '{key}'")
+        else:  # FFmpeg's own options (user_agent="x", probesize=32, **{"threads:v": 2}): parse_args decides
+            argv += [f"-{key}", str(int(value) if isinstance(value, bool) else value)]
     return parse_args(argv + ["-i", input_name])
 
 

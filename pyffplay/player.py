@@ -42,6 +42,9 @@ class Player:
     ValueError with the command line's message. ``on_frame(frame, pts)`` is called with each
     picture shown (an ``av.VideoFrame``); ``on_event(name, data)`` with "open", "seek",
     "warning", "error" and "end". Both are called from the player's thread.
+
+    FFmpeg's own log is left as the process has it (PyAV turns it off; an application may
+    route it to Python's logging with ``av.logging.set_level``): a Player prints nothing.
     """
 
     def __init__(self, source: Any, *, on_frame: FrameCallback | None = None,
@@ -101,6 +104,7 @@ class Player:
             except Exception as e:  # SDL could not start, and the like
                 self._finish("error", f"cannot start video output: {e}", reporter)
                 return
+            trace.event("output", None, **self._output.describe())
             vs = VideoState(self._opts, self._source, self._output, reporter)
             if self._on_frame is not None:
                 on_frame = self._on_frame

@@ -1,6 +1,7 @@
 """What a Player can play from -> the file-like object FFmpeg reads (the memory AVIO).
 
-A path or URL string, "-" (stdin), "pipe:N"/"fd:N" go to memory_avio.open_input. A file
+A path, "file:...", "-" (stdin), "pipe:N"/"fd:N" go to memory_avio.open_input; a URL of one
+of FFmpeg's byte-stream protocols (http:, udp:, ...) to net_avio.open_url. A file
 object with a real descriptor is read through that descriptor the same way. Bytes are
 served from memory (no copy, no temporary file), and other file objects are read as they
 are (seeks are passed on when they can seek).
@@ -12,10 +13,11 @@ import errno
 import io
 import os
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from pyffplay.errors import InputError
 from pyffplay.memory_avio import open_input
+from pyffplay.net_avio import is_network_url, open_url
 
 
 class BytesAVIO:
@@ -23,6 +25,7 @@ class BytesAVIO:
 
     is_pipe = False
     error: str | None = None
+    dropped_seeks = 0  # nothing is ever dropped
 
     def __init__(self, data: Any, name: str) -> None:
         self.name = name
@@ -68,6 +71,7 @@ class FileObjectAVIO:
     is_pipe = False
     error: str | None = None
     size: int | None = None
+    dropped_seeks = 0
 
     def __init__(self, obj: Any, name: str) -> None:
         self.name = name
@@ -119,10 +123,15 @@ def source_name(source: Any) -> str:
     return name if isinstance(name, str) else "stream"
 
 
-def open_source(source: Any, name: str, **limits: Any) -> Any:
+def open_source(source: Any, name: str, *, av_options: dict[str, str] | None = None,
+                interrupt: Callable[[], bool] | None = None, **limits: Any) -> Any:
+    """``av_options``: FFmpeg protocol options for a URL (user_agent, headers, timeout, ...);
+    ``interrupt``: true when a blocked network open or read must give up (quit)."""
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     if isinstance(source, str):
+        if is_network_url(source):
+            return open_url(source, av_options, interrupt, **limits)
         return open_input(source, **limits)
     if isinstance(source, (bytes, bytearray, memoryview)):
         if not len(source):

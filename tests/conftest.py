@@ -109,6 +109,12 @@ def _stop(proc: subprocess.Popen, timeout=5.0):
 # X server
 # ---------------------------------------------------------------------------------------
 
+def _own_services() -> bool:
+    """Each pytest-xdist worker (scripts/test runs several) gets its own X server and sound
+    server: players of two workers must not share a screen's focus or a sink's monitor."""
+    return bool(os.environ.get("PYTEST_XDIST_WORKER")) or os.environ.get("PYFFPLAY_TEST_OWN_XVFB") == "1"
+
+
 def _display_works(display: str) -> bool:
     if not display or not shutil.which("xdpyinfo"):
         return False
@@ -156,10 +162,11 @@ def _start_xvfb(logdir: Path):
 def x_display(tmp_path_factory):
     """A working X display, set as DISPLAY for this process and its children.
 
-    Uses $DISPLAY when it already works (unless PYFFPLAY_TEST_OWN_XVFB=1); else starts Xvfb.
+    Uses $DISPLAY when it already works (unless PYFFPLAY_TEST_OWN_XVFB=1 or under
+    pytest-xdist); else starts Xvfb.
     """
     current = os.environ.get("DISPLAY", "")
-    if current and os.environ.get("PYFFPLAY_TEST_OWN_XVFB") != "1" and _display_works(current):
+    if current and not _own_services() and _display_works(current):
         yield current
         return
     logdir = tmp_path_factory.mktemp("xvfb")
@@ -199,7 +206,7 @@ def pulse_server(tmp_path_factory):
     """
     started = None
     old_server = os.environ.get("PULSE_SERVER")
-    if not _pulse_works():
+    if _own_services() or not _pulse_works():
         if not shutil.which("pulseaudio"):
             raise RuntimeError("pulseaudio is not installed; run scripts/test")
         rundir = Path(tempfile.mkdtemp(prefix="pyffplay-pulse-"))

@@ -136,7 +136,7 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
               fps: int = 30, audio: bool = True, sample_rate: int = 48000,
               keyint: int | None = None, moov_at_end: bool = True,
               container: str | None = None, preset: str = "ultrafast", rotation: float = 0,
-              scene: str = "scroll"):
+              scene: str = "scroll", muxrate: int | None = None, chapters: tuple[float, ...] = ()):
     """Write an H.264 (+ AAC stereo) clip whose frame ``i`` shows ``i`` in its index row.
 
     MP4 from PyAV keeps the moov atom at the end unless ``moov_at_end=False`` (faststart).
@@ -144,7 +144,10 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
     suffix of ``path`` decides. ``keyint`` sets the GOP length in frames. ``rotation``
     stores a display matrix (degrees counter-clockwise, as PyAV's frame.rotation reports).
     ``scene``: "scroll" (every pixel moves every frame) or "still" (a box crosses a fixed
-    background).
+    background). ``muxrate`` (MPEG-TS only): a constant rate in bit/s, padded with null
+    packets, for a large file that is cheap to make and to play. ``chapters``: the start of
+    each chapter in seconds (the last one ends at ``duration``), written as the container's
+    chapters (MKV; MP4 adds a data track).
     Returns ``path``.
     """
     path = Path(path)
@@ -152,9 +155,17 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
     options = {}
     if fmt in ("mp4", "mov", "ipod") and not moov_at_end:
         options["movflags"] = "faststart"
+    if muxrate:
+        options["muxrate"] = str(muxrate)
     n_frames = int(round(duration * fps))
     tmp = path.with_name(path.name + ".part")
     with av.open(str(tmp), "w", format=fmt or None, options=options) as out:
+        if chapters:
+            ends = [*chapters[1:], duration]
+            out.set_chapters([
+                {"id": i + 1, "start": round(start * 1000), "end": round(end * 1000),
+                 "time_base": fractions.Fraction(1, 1000), "metadata": {"title": f"Chapter {i + 1}"}}
+                for i, (start, end) in enumerate(zip(chapters, ends))])
         vs = out.add_stream("libx264", rate=fps)
         vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
         vopts = {"preset": preset}

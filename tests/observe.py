@@ -4,6 +4,8 @@ Pure helpers (no fixtures); tests/conftest.py builds its fixtures on them."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import re
 import struct
@@ -65,6 +67,23 @@ def parse_status_lines(text: str) -> list[Status]:
 def non_status_lines(text: str) -> list[str]:
     """Lines of stderr text that are not status lines and not blank."""
     return [p for p in re.split(r"[\r\n]+", text) if p.strip() and not STATUS_RE.match(p)]
+
+
+_BANNER_RE = re.compile(r"^(pyffplay version |  built with |  configuration: |  lib\w+ +\d+\.)")
+FFMPEG_LOG_RE = re.compile(r"^(\[\w+\] )?\[[^\]]+ @ 0x[0-9a-f]+\] ")
+
+
+def pyffplay_lines(text: str) -> list[str]:
+    """What pyffplay itself said on stderr: not the status line, the banner, the stream
+    dump or FFmpeg's own log lines ("[h264 @ 0x...] ...")."""
+    out = []
+    for line in non_status_lines(text):
+        if _BANNER_RE.match(line) or FFMPEG_LOG_RE.match(line):
+            continue
+        if line.startswith(("Input #", "  ")):  # av_dump_format
+            continue
+        out.append(line)
+    return out
 
 
 def read_trace(path) -> list[dict]:
@@ -156,6 +175,15 @@ class X11:
               "click", str(button)], timeout=5, check=True)
         return t0, time.monotonic()
 
+    def close_request(self, wid: int) -> float:
+        """Ask the window to close as a window manager does (its close button): a
+        WM_PROTOCOLS / WM_DELETE_WINDOW ClientMessage. Returns time.monotonic() once sent.
+
+        xdotool 3.20160805's ``windowclose`` destroys the window and ``windowkill`` kills
+        the X connection; ``wmctrl -c`` needs a window manager. None is a close request.
+        """
+        return send_wm_delete(self.display, wid)
+
     def screenshot(self, wid: int) -> np.ndarray:
         """The window's pixels as an (H, W, 3) uint8 RGB array (xwd)."""
         r = subprocess.run(["xwd", "-silent", "-id", str(wid)], capture_output=True,
@@ -182,3 +210,51 @@ def parse_xwd(data: bytes) -> np.ndarray:
         byte = shift // 8
         return byte if byte_order == 0 else bpp - 1 - byte
     return px[:, :, [pos(rmask), pos(gmask), pos(bmask)]].copy()
+
+
+# ---------------------------------------------------------------------------------------
+# a close request without a window manager: libX11 through ctypes
+# ---------------------------------------------------------------------------------------
+
+_CLIENT_MESSAGE = 33
+
+
+class _XClientMessageEvent(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
+                ("message_type", ctypes.c_ulong), ("format", ctypes.c_int),
+                ("data", ctypes.c_long * 5)]
+
+
+class _XEvent(ctypes.Union):
+    _fields_ = [("xclient", _XClientMessageEvent), ("pad", ctypes.c_long * 24)]
+
+
+def send_wm_delete(display: str, wid: int) -> float:
+    """Send WM_DELETE_WINDOW to ``wid`` on ``display``; returns when it was flushed."""
+    x = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+    x.XOpenDisplay.restype = ctypes.c_void_p
+    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x.XInternAtom.restype = ctypes.c_ulong
+    x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
+                             ctypes.POINTER(_XEvent)]
+    x.XFlush.argtypes = [ctypes.c_void_p]
+    x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    dpy = x.XOpenDisplay(display.encode())
+    if not dpy:
+        raise RuntimeError(f"cannot open X display {display}")
+    try:
+        ev = _XEvent()
+        ev.xclient.type = _CLIENT_MESSAGE
+        ev.xclient.window = wid
+        ev.xclient.message_type = x.XInternAtom(dpy, b"WM_PROTOCOLS", 0)
+        ev.xclient.format = 32
+        ev.xclient.data[0] = x.XInternAtom(dpy, b"WM_DELETE_WINDOW", 0)
+        ev.xclient.data[1] = 0  # CurrentTime
+        if not x.XSendEvent(dpy, wid, 0, 0, ctypes.byref(ev)):
+            raise RuntimeError("XSendEvent failed")
+        x.XFlush(dpy)
+        return time.monotonic()
+    finally:
+        x.XCloseDisplay(dpy)

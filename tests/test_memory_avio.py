@@ -1,10 +1,14 @@
-"""MemoryAVIO: files, pipes, the memory bound, and PyAV reading through it for real."""
+"""MemoryAVIO: files, pipes, the bound on a pipe (PipeRing), and PyAV reading through it."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import fractions
 import os
+import termios
 import threading
+import time
 from pathlib import Path
 
 import av
@@ -12,8 +16,8 @@ import numpy as np
 import pytest
 
 from pyffplay.errors import InputError
-from pyffplay.memory_avio import (DEFAULT_MAX_MEMORY, MemoryAVIO, format_size, open_input,
-                                  parse_size)
+from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, MemoryAVIO, format_size, open_input, parse_size
+from pyffplay.pipe_ring import PipeRing
 
 KiB, MiB = 1 << 10, 1 << 20
 JOIN = 10.0  # generous bound for joins that should end at once; never reached when correct
@@ -409,21 +413,133 @@ def test_empty_pipe_is_eof(pipes):
     assert avio.read(10) == b"" and avio.size == 0
 
 
-# -- the memory bound on a pipe ---------------------------------------------------------
+# -- PipeRing: the window a pipe is kept in (pure: bytes in, no threads) -----------------
+
+def ring_feed(ring: PipeRing, data: bytes, pos: int, step: int) -> int:
+    """Append data in pieces of at most step (and room); return how many were taken
+    before room() said wait."""
+    done = 0
+    while done < len(data):
+        room = ring.room(pos)
+        if room == 0:
+            break
+        piece = data[done:done + min(step, room)]
+        ring.append(piece, pos)
+        done += len(piece)
+    return done
+
+
+def ring_bytes(ring: PipeRing, pos: int, end: int) -> bytes:
+    out = bytearray()
+    while pos < end:
+        piece = ring.read(pos, end - pos)
+        assert piece
+        out += piece
+        pos += len(piece)
+    return bytes(out)
+
+
+def test_ring_keeps_everything_under_the_bound():
+    ring = PipeRing(max_memory=64 * KiB, max_disk=128 * KiB, chunk_size=16 * KiB)
+    assert (ring.chunk, ring.memory_slots, ring.disk_slots) == (16 * KiB, 4, 8)
+    assert ring.capacity == 192 * KiB
+    data = payload(ring.capacity, seed=20)
+    assert ring_feed(ring, data[:5000], pos=0, step=1) == 5000  # one byte at a time
+    assert ring_feed(ring, data[5000:], pos=0, step=10_000) == len(data) - 5000
+    assert (ring.start, ring.end) == (0, len(data))
+    assert ring.memory_bytes == 64 * KiB and ring.disk_bytes == 128 * KiB and ring.spilled
+    assert ring_bytes(ring, 0, len(data)) == data  # from disk, then from memory
+    assert ring.read(100, 50) == data[100:150]
+    assert ring.read(16 * KiB - 3, 100) == data[16 * KiB - 3:16 * KiB]  # short at a chunk end
+    assert ring.room(0) == 0  # full, and the oldest chunk is not behind position 0
+    ring.close()
+
+
+def test_ring_drops_the_oldest_and_stays_flat():
+    ring = PipeRing(max_memory=64 * KiB, max_disk=64 * KiB, chunk_size=16 * KiB)
+    data = payload(50 * ring.capacity + 123, seed=21)
+    pos = 0
+    while pos < len(data):  # the consumer follows 100 KiB behind the pipe
+        ring_feed(ring, data[ring.end:min(len(data), pos + 100 * KiB)], pos, 7 * KiB)
+        assert ring.start <= pos <= ring.end
+        assert ring.memory_bytes <= 64 * KiB and ring.disk_bytes <= 64 * KiB
+        assert ring.end - ring.start <= ring.capacity
+        assert os.fstat(ring._disk.fileno()).st_size <= 64 * KiB if ring.spilled else True
+        got = ring.read(pos, 5 * KiB)
+        assert got == data[pos:pos + len(got)]
+        pos += len(got)
+    assert ring.end == len(data) and ring.start == (len(data) // ring.chunk - 7) * ring.chunk
+    assert ring_bytes(ring, ring.start, ring.end) == data[ring.start:]
+    ring.close()
+
+
+def test_ring_room_is_the_back_pressure():
+    """Nothing at or after the position is dropped: room() is 0 until it moves on."""
+    ring = PipeRing(max_memory=4 * KiB, max_disk=0, chunk_size=1 * KiB)
+    data = payload(10 * KiB, seed=22)
+    assert ring_feed(ring, data, pos=0, step=3000) == 4 * KiB
+    assert ring.room(0) == ring.room(1023) == 0
+    with pytest.raises(ValueError):
+        ring.append(b"x", 0)
+    assert ring.room(1024) == 1024  # the oldest chunk is wholly behind: it may go
+    assert ring_feed(ring, data[4 * KiB:], pos=1500, step=4096) == 1024
+    assert ring.start == 1024 and ring.room(1500) == 0
+    assert not ring.spilled  # max_disk 0: never a temporary file
+    with pytest.raises(ValueError):
+        ring.read(1023, 1)  # dropped
+    assert ring.read(1024, 10) == data[1024:1034]
+
+
+def test_ring_far_ahead_position_drops_everything_before_it():
+    """A seek past what the pipe gave: the window behind it may go, what follows is kept."""
+    ring = PipeRing(max_memory=4 * KiB, max_disk=4 * KiB, chunk_size=1 * KiB)
+    data = payload(40 * KiB, seed=23)
+    assert ring_feed(ring, data, pos=30 * KiB + 5, step=4096) == 38 * KiB
+    assert ring.start == 30 * KiB and ring.disk_bytes == 4 * KiB
+    assert ring_bytes(ring, 30 * KiB + 5, 38 * KiB) == data[30 * KiB + 5:38 * KiB]
+
+
+def test_ring_chunks_shrink_for_a_small_memory():
+    ring = PipeRing(max_memory=1000, max_disk=1000, chunk_size=256 * KiB)
+    assert ring.chunk == 250 and ring.memory_slots == 4 and ring.disk_slots == 4
+    ring = PipeRing(max_memory=3, max_disk=0, chunk_size=64)
+    assert ring.chunk == 1 and ring.memory_slots == 3 and ring.capacity == 3
+    with pytest.raises(ValueError):
+        PipeRing(max_memory=0, max_disk=0, chunk_size=64)
+
+
+def test_ring_temporary_file_is_anonymous_in_its_directory(tmp_path):
+    ring = PipeRing(max_memory=4 * KiB, max_disk=8 * KiB, chunk_size=1 * KiB, tmpdir=str(tmp_path))
+    ring_feed(ring, payload(100 * KiB, seed=24), pos=100 * KiB, step=4096)
+    assert ring.spilled and list(tmp_path.iterdir()) == []  # deleted at once: nothing left behind
+    fd = ring._disk.fileno()
+    link = os.readlink(f"/proc/self/fd/{fd}")
+    assert link.startswith(f"{tmp_path}/") and link.endswith(" (deleted)")
+    assert os.fstat(fd).st_size == 8 * KiB
+    ring.close()
+
+
+# -- the bound on a pipe: memory, then a temporary file, then the oldest bytes dropped -----
+
+def fill(avio: MemoryAVIO, at_least: int) -> None:
+    """Wait until the reader thread holds bytes up to at_least."""
+    with avio._cond:
+        assert avio._cond.wait_for(lambda: avio._end >= at_least or avio._eof, JOIN)
+
 
 def test_pipe_spills_to_a_temporary_file(pipes):
     data = payload(5 * MiB, seed=7)
     chunk, bound = 64 * KiB, 1 * MiB
     _, avio = pipes([data[i:i + 256 * KiB] for i in range(0, len(data), 256 * KiB)],
-                    max_memory=bound, chunk_size=chunk, spill=True)
+                    max_memory=bound, chunk_size=chunk)  # default -avio_disk: 1G
     out, peak = bytearray(), 0
     while piece := avio.read(32 * KiB):
         out += piece
         peak = max(peak, avio.bytes_buffered)
     assert bytes(out) == data
-    assert peak <= bound + chunk and avio.bytes_buffered <= bound + chunk
-    assert avio.spilled
-    avio.seek(0)
+    assert peak <= bound and avio.bytes_buffered <= bound
+    assert avio.spilled and avio.bytes_on_disk + avio.bytes_buffered >= len(data)
+    avio.seek(0)  # all of it kept: under the bound
     assert read_exact(avio, 100 * KiB) == data[:100 * KiB]
     avio.seek(3 * MiB + 5)
     assert read_exact(avio, 10) == data[3 * MiB + 5:3 * MiB + 15]
@@ -431,29 +547,137 @@ def test_pipe_spills_to_a_temporary_file(pipes):
     assert read_all(avio, 256 * KiB) == data
 
 
-def test_pipe_without_spill_fails_clearly(pipes):
-    data = payload(5 * MiB, seed=8)
-    bound = 1 * MiB
-    _, avio = pipes([data], max_memory=bound, chunk_size=64 * KiB, spill=False)
-    out = bytearray()
-    with pytest.raises(InputError) as info:
-        while piece := avio.read(32 * KiB):
-            out += piece
-    message = str(info.value)
-    assert "-avio_mem 1M" in message and "-avio_spill 1" in message
-    assert bytes(out) == data[:bound]  # everything up to the bound was served
-    assert avio.error == message
-    assert avio.read(10) == b""  # raised once (PyAV keeps one exception), then EOF
-    assert avio.seek(0, os.SEEK_END) < 0
-    avio.seek(0)
+@pytest.mark.parametrize("disk", [2 * MiB, 0])
+def test_endless_pipe_stays_bounded(pipes, disk):
+    """20 MiB through a window of 1 MiB memory (+ 2 MiB disk): all bytes arrive in order,
+    memory and disk never pass their bounds, the oldest bytes are dropped."""
+    data = payload(20 * MiB, seed=8)
+    mem = 1 * MiB
+    _, avio = pipes([data[i:i + 100 * KiB] for i in range(0, len(data), 100 * KiB)],
+                    max_memory=mem, max_disk=disk, chunk_size=64 * KiB)
+    out, peak_mem, peak_disk = bytearray(), 0, 0
+    while piece := avio.read(48 * KiB):
+        out += piece
+        peak_mem = max(peak_mem, avio.bytes_buffered)
+        peak_disk = max(peak_disk, avio.bytes_on_disk)
+    assert bytes(out) == data
+    assert peak_mem <= mem and peak_disk <= disk
+    assert avio.spilled == (disk > 0)
+    if disk:
+        assert peak_disk == disk  # the ring was used, and its file is just that large
+        assert os.fstat(avio._ring._disk.fileno()).st_size <= disk
+    kept = avio._kept_from()
+    assert len(data) - (mem + disk) <= kept < len(data) - (mem + disk) // 2
+    avio.seek(kept)  # the oldest byte still kept reads back right
+    assert read_exact(avio, 1000) == data[kept:kept + 1000]
+
+
+def test_pipe_reader_stops_at_the_bound_until_the_position_moves(pipes):
+    """Back-pressure: with nothing read, the reader takes half the window and stops; the
+    writer is left blocked on a full pipe, not buffered without end."""
+    data = payload(8 * MiB, seed=9)
+    pipe, avio = pipes([data], keep_open=True, max_memory=1 * MiB, max_disk=1 * MiB,
+                       chunk_size=64 * KiB)
+    ahead = avio._readahead
+    assert ahead == 1 * MiB  # half of the 2 MiB window, so the other half stays behind
+    fill(avio, ahead)
+    with avio._cond:
+        assert avio._end == ahead and avio._room() == 0  # the reader waits, the pipe stays full
+    assert _observe_pipe_fill(pipe) > 0
+    assert read_exact(avio, 1536 * KiB) == data[:1536 * KiB]
+    fill(avio, 1536 * KiB + ahead)
+    with avio._cond:
+        assert avio._end == 1536 * KiB + ahead and avio._room() == 0
+        assert avio._kept_from() == 512 * KiB  # what lies more than 1.5 MiB back is gone
+
+
+def _observe_pipe_fill(pipe: Pipe) -> int:
+    """Bytes waiting in the OS pipe, once the writer has filled it (it blocks then)."""
+    def waiting() -> int:
+        buf = bytearray(4)
+        fcntl.ioctl(pipe.r, termios.FIONREAD, buf)
+        return int.from_bytes(buf, "little")
+    deadline = time.monotonic() + JOIN
+    while waiting() == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return waiting()
+
+
+def test_seek_to_dropped_bytes_fails_with_one_warning(pipes):
+    data = payload(6 * MiB, seed=10)
+    warnings: list[str] = []
+    _, avio = pipes([data], max_memory=1 * MiB, max_disk=1 * MiB, chunk_size=64 * KiB,
+                    on_warning=warnings.append)
+    assert read_exact(avio, 5 * MiB) == data[:5 * MiB]
+    assert avio._kept_from() > 0
+    assert avio.seek(100) == -errno.ESPIPE  # an AVERROR for FFmpeg: its seek fails
+    assert avio.tell() == 5 * MiB  # the position stays: reading goes on
+    assert read_exact(avio, 1000) == data[5 * MiB:5 * MiB + 1000]
+    assert avio.seek(-4 * MiB, os.SEEK_CUR) == -errno.ESPIPE
+    assert avio.dropped_seeks == 2
+    assert warnings == [("pipe:: cannot seek back to byte 100: only the last 2M of the pipe are kept "
+                         "(-avio_mem 1M + -avio_disk 1M); playing on")]
+    back = avio._kept_from()
+    assert avio.seek(back) == back  # the oldest kept byte still works
+    assert read_exact(avio, 10) == data[back:back + 10]
+    assert read_all(avio) == data[back + 10:]
+
+
+def test_seek_end_past_the_bound_answers_size_unknown(pipes):
+    """SEEK_END would have to drop the bytes at the position: size unknown, no hang."""
+    data = payload(6 * MiB, seed=11)
+    _, avio = pipes([data], keep_open=True, max_memory=1 * MiB, max_disk=1 * MiB,
+                    chunk_size=64 * KiB)
     assert read_exact(avio, 1000) == data[:1000]
+    assert avio.seek(0, os.SEEK_END) == -errno.ENOSYS
+    assert avio.tell() == 1000 and read_exact(avio, 1000) == data[1000:2000]
 
 
-def test_pipe_without_spill_fails_on_seek_end(pipes):
-    _, avio = pipes([payload(2 * MiB, seed=9)], max_memory=1 * MiB, chunk_size=64 * KiB,
-                    spill=False)
-    with pytest.raises(InputError, match="-avio_mem 1M"):
-        avio.seek(0, os.SEEK_END)
+def test_random_seeks_inside_the_window(pipes):
+    """Seeks back and forth while the reader fills and drops: every byte read is right."""
+    data = payload(12 * MiB, seed=12)
+    _, avio = pipes([data[i:i + 37 * KiB] for i in range(0, len(data), 37 * KiB)],
+                    max_memory=512 * KiB, max_disk=1 * MiB, chunk_size=32 * KiB)
+    rng = np.random.default_rng(13)
+    pos = 0
+    while pos < len(data):  # reads of 50 KiB on average, a seek back of 1 MiB every tenth
+        got = read_exact(avio, int(rng.integers(1, 100 * KiB)))
+        assert got == data[pos:pos + len(got)]
+        pos += len(got)
+        if not got or rng.random() > 0.1:
+            continue
+        target = max(0, pos - int(rng.integers(0, 2 * MiB)))  # back, sometimes past the bound
+        if avio.seek(target) == target:
+            pos = target
+        else:  # dropped: refused, the position stays
+            assert target < avio._kept_from() and avio.tell() == pos
+    assert pos == len(data)
+
+
+def test_one_byte_at_a_time_and_pauses(pipes):
+    data = payload(20 * KiB, seed=14)
+    parts = [data[i:i + 1] for i in range(8 * KiB)] + [data[8 * KiB:12 * KiB], data[12 * KiB:]]
+    gate = threading.Event()
+    _, avio = pipes(parts, gates={len(parts) - 1: gate}, max_memory=16 * KiB,
+                    max_disk=0, chunk_size=4 * KiB)
+    assert read_exact(avio, 12 * KiB) == data[:12 * KiB]
+    result: list[bytes] = []
+    reader = threading.Thread(target=lambda: result.append(read_all(avio)))
+    reader.start()
+    reader.join(0.05)
+    assert reader.is_alive()  # a pause: waiting, not EOF
+    gate.set()  # data comes back
+    reader.join(JOIN)
+    assert result == [data[12 * KiB:]]
+
+
+def test_abort_ends_a_reader_held_back_by_the_bound(pipes):
+    _, avio = pipes([payload(4 * MiB, seed=15)], keep_open=True, max_memory=256 * KiB,
+                    max_disk=0, chunk_size=16 * KiB)
+    fill(avio, avio._readahead)
+    avio.abort()
+    avio._thread.join(JOIN)
+    assert not avio._thread.is_alive()
 
 
 # -- PyAV reading through it ------------------------------------------------------------
@@ -461,7 +685,8 @@ def test_pipe_without_spill_fails_on_seek_end(pipes):
 FRAMES, SIZE, FPS = 25, 64, 25
 
 
-def make_media(path: Path, fmt: str | None = None, options: dict | None = None) -> bytes:
+def make_media(path: Path, fmt: str | None = None, options: dict | None = None,
+               frames: int = FRAMES) -> bytes:
     with av.open(str(path), "w", format=fmt, options=options or {}) as out:
         video = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
         video.width = video.height = SIZE
@@ -469,7 +694,7 @@ def make_media(path: Path, fmt: str | None = None, options: dict | None = None) 
         audio = out.add_stream("aac", rate=48000)
         audio.layout = "mono"
         ramp = np.linspace(0, 255, SIZE * SIZE * 3).reshape(SIZE, SIZE, 3)
-        for i in range(FRAMES):
+        for i in range(frames):
             picture = ((ramp + 10 * i) % 256).astype(np.uint8)
             frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts, frame.time_base = i, fractions.Fraction(1, FPS)
@@ -489,10 +714,12 @@ def make_media(path: Path, fmt: str | None = None, options: dict | None = None) 
 def media(tmp_path_factory) -> dict[str, tuple[Path, bytes]]:
     root = tmp_path_factory.mktemp("media")
     made = {}
-    for name, fmt, options in (("end.mp4", None, None),
-                               ("fast.mp4", None, {"movflags": "faststart"}),
-                               ("clip.ts", "mpegts", None)):
-        made[name] = (root / name, make_media(root / name, fmt, options))
+    for name, fmt, options, frames in (("end.mp4", None, None, FRAMES),
+                                       ("fast.mp4", None, {"movflags": "faststart"}, FRAMES),
+                                       ("clip.ts", "mpegts", None, FRAMES),
+                                       ("long.ts", "mpegts", None, 10 * FRAMES),
+                                       ("long_end.mp4", None, None, 10 * FRAMES)):
+        made[name] = (root / name, make_media(root / name, fmt, options, frames))
     end, fast = made["end.mp4"][1], made["fast.mp4"][1]
     assert end.find(b"moov") > end.find(b"mdat") > 0  # the case ffplay fails on a pipe
     assert 0 < fast.find(b"moov") < fast.find(b"mdat")
@@ -533,12 +760,34 @@ def test_pyav_plays_and_rewinds_mpegts_from_a_pipe(media, pipes):
         assert np.array_equal(again, frames[0])
 
 
-def test_pyav_sees_the_too_large_error(media, pipes):
-    _, data = media["clip.ts"]
-    _, avio = pipes([data], max_memory=8 * KiB, chunk_size=4 * KiB, spill=False)
-    with pytest.raises(InputError, match="-avio_mem"):
+def test_pyav_plays_a_ts_larger_than_the_bound(media, pipes):
+    _, data = media["long.ts"]
+    bound = 16 * KiB + 16 * KiB
+    assert len(data) > 4 * bound
+    _, avio = pipes([data[i:i + 1000] for i in range(0, len(data), 1000)],
+                    max_memory=16 * KiB, max_disk=16 * KiB, chunk_size=4 * KiB)
+    with av.open(avio, buffer_size=4 * KiB) as container:
+        assert len(decode_video(container)) == 10 * FRAMES
+    assert avio._kept_from() > len(data) - bound - 4 * KiB  # it played through a window
+    assert avio.dropped_seeks == 0
+
+
+def test_pyav_on_moov_at_end_larger_than_the_bound(media, pipes):
+    """The moov atom is read, the samples before it were dropped: one warning, no hang."""
+    _, data = media["long_end.mp4"]
+    assert data.find(b"moov") > 8 * KiB
+    warnings: list[str] = []
+    _, avio = pipes([data], max_memory=8 * KiB, max_disk=0, chunk_size=4 * KiB,
+                    on_warning=warnings.append)
+    frames = -1
+    try:
         with av.open(avio, buffer_size=4 * KiB) as container:
-            decode_video(container)
+            frames = len(decode_video(container))
+    except av.error.FFmpegError:
+        pass
+    assert frames < 10 * FRAMES
+    assert len(warnings) == 1 and "cannot seek back" in warnings[0]
+    assert avio.dropped_seeks >= 1
 
 
 def test_abort_ends_a_demux_blocked_on_a_stalled_pipe(media, pipes):

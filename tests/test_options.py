@@ -9,6 +9,7 @@ import pytest
 from pyffplay.errors import UsageError
 from pyffplay.options import (
     AV_LOG_INFO,
+    DEFAULT_AVIO_DISK,
     DEFAULT_AVIO_MEM,
     FLAG_OPTIONS,
     LOG_LEVELS,
@@ -43,6 +44,7 @@ def test_defaults_are_ffplays():
     assert o.left is None and o.top is None
     assert o.loglevel == AV_LOG_INFO == 32
     assert o.avio_mem == DEFAULT_AVIO_MEM == 256 * 1024 * 1024
+    assert o.avio_disk == DEFAULT_AVIO_DISK == 1024 * 1024 * 1024
     assert o.avio_spill is True
     for flag in ("audio_disable", "video_disable", "subtitle_disable", "display_disable",
                  "fullscreen", "borderless", "alwaysontop", "autoexit",
@@ -58,6 +60,7 @@ def test_defaults_are_ffplays():
 # name -> (argument, expected attribute value)
 VALUE_SAMPLES = {
     "ao": ("null", "null"),
+    "renderer": ("software", "software"),
     "acodec": ("aac", "aac"), "vcodec": ("h264", "h264"), "scodec": ("srt", "srt"),
     "sub": ("film.fr.srt", "film.fr.srt"),
     "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
@@ -85,6 +88,7 @@ VALUE_SAMPLES = {
     "v": ("debug", LOG_LEVELS["debug"]),
     "trace_file": ("/tmp/t.jsonl", "/tmp/t.jsonl"),
     "avio_mem": ("64M", 64 * 1024 * 1024),
+    "avio_disk": ("32M", 32 * 1024 * 1024),
     "avio_spill": ("0", False),
     "vo": ("terminal", "terminal"),
     "term_colors": ("256", "256"),
@@ -335,11 +339,27 @@ def test_good_sync_values(value):
     "args",
     [["-x", "0"], ["-y", "-1"], ["-x", "wide"], ["-volume", "loud"], ["-loop", "1.5"],
      ["-bytes", "x"], ["-seek_interval", "soon"], ["-loglevel", "chatty"],
-     ["-avio_spill", "yes"], ["-avio_mem", "lots"]],
+     ["-avio_spill", "yes"], ["-avio_mem", "lots"], ["-avio_mem", "0"], ["-avio_disk", "-1"],
+     ["-avio_disk", "big"]],
 )
 def test_bad_values_are_usage_errors(args):
     with pytest.raises(UsageError):
         parse(*args)
+
+
+@pytest.mark.parametrize("args, disk", [
+    ([], 1 << 30), (["-avio_disk", "0"], 0), (["-avio_disk", "32M"], 32 << 20),
+    (["-avio_spill", "0"], 0), (["-avio_spill", "0", "-avio_disk", "32M"], 0),
+    (["-avio_disk", "32M", "-avio_spill", "1"], 32 << 20),
+])
+def test_avio_spill_0_is_avio_disk_0(args, disk):
+    assert parse(*args).avio_disk == disk
+
+
+def test_help_text_explains_the_pipe_bound():
+    text = help_text()
+    assert re.search(r"^\s*-avio_disk <value>.*default 1G; 0 = never spill", text, re.M)
+    assert re.search(r"^\s*-avio_spill <value>.*-avio_disk 0", text, re.M)
 
 
 # --- help -----------------------------------------------------------------------------------

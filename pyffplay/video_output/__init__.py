@@ -39,12 +39,19 @@ class VideoOutput:
     def set_warn(self, warn: Callable[[str], None]) -> None:
         """Where the output reports a problem that does not stop playback (a missing font)."""
 
+    def describe(self) -> dict[str, object]:
+        """What the trace records of the driver (its name, the renderer it chose)."""
+        return {"vo": type(self).__name__}
+
     def display_rgb(self, rgb: "np.ndarray") -> None:
         """Show an RGB picture over the whole output (the audio show modes)."""
 
     def canvas_size(self) -> tuple[int, int]:
         """Pixels an RGB picture for display_rgb should have; (0, 0): nothing is shown."""
         return 0, 0
+
+    def set_title(self, title: str) -> None:
+        """The window's title from the input (any thread: used when the window opens)."""
 
     def poll_events(self, emit: Callable[["Command"], None]) -> None:
         pass

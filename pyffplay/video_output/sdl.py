@@ -50,6 +50,32 @@ class SDLInitError(Exception):
     pass
 
 
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software rasterizer")
+GL_RENDERER = 0x1F01
+
+
+def is_software_gl(gl_renderer: str | None) -> bool:
+    """Whether an OpenGL renderer string names a rasterizer that runs on the CPU."""
+    return gl_renderer is not None and any(s in gl_renderer.lower() for s in SOFTWARE_GL)
+
+
+def _renderer_name(renderer: Any) -> str:
+    info = sdl2.SDL_RendererInfo()
+    if sdl2.SDL_GetRendererInfo(renderer, ctypes.byref(info)) != 0:
+        return "unknown"
+    return info.name.decode(errors="replace") if info.name else "unknown"
+
+
+def _gl_renderer_string() -> str | None:
+    """GL_RENDERER of the context SDL's OpenGL renderer just made current."""
+    proc = sdl2.SDL_GL_GetProcAddress(b"glGetString")
+    if not proc:
+        return None
+    get_string = ctypes.CFUNCTYPE(ctypes.c_char_p, ctypes.c_uint)(proc)
+    value = get_string(GL_RENDERER)
+    return value.decode(errors="replace") if value else None
+
+
 def _yuv_mode(frame: Any) -> int:
     """ffplay's set_sdl_yuv_conversion_mode."""
     try:
@@ -77,17 +103,10 @@ class SDLOutput(VideoOutput):
         flags |= sdl2.SDL_WINDOW_BORDERLESS if opts.borderless else sdl2.SDL_WINDOW_RESIZABLE
         if opts.alwaysontop:
             flags |= sdl2.SDL_WINDOW_ALWAYS_ON_TOP
-        self.window = sdl2.SDL_CreateWindow(title.encode(), sdl2.SDL_WINDOWPOS_UNDEFINED,
-                                            sdl2.SDL_WINDOWPOS_UNDEFINED, DEFAULT_WIDTH, DEFAULT_HEIGHT, flags)
-        if not self.window:
-            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
-        # -untimed must not wait for the display's refresh either.
-        vsync = 0 if opts.untimed else sdl2.SDL_RENDERER_PRESENTVSYNC
-        self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | vsync)
-        if not self.renderer:
-            self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, 0)
-        if not self.renderer:
-            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+        self.window_flags = flags
+        self.window: Any = None
+        self.renderer: Any = None
+        self.renderer_name, self.gl_renderer = self._create_renderer(opts.renderer)
         self.default_width = DEFAULT_WIDTH
         self.default_height = DEFAULT_HEIGHT
         self.width = 0  # 0 until video_open (first picture)
@@ -110,6 +129,43 @@ class SDLOutput(VideoOutput):
     def set_warn(self, warn: Callable[[str], None]) -> None:
         self.subtitles.warn = warn
 
+    def describe(self) -> dict[str, object]:
+        return {"vo": "sdl", "renderer": self.renderer_name, "gl": self.gl_renderer}
+
+    def _create_window(self) -> None:
+        self.window = sdl2.SDL_CreateWindow(self.title.encode(), sdl2.SDL_WINDOWPOS_UNDEFINED,
+                                            sdl2.SDL_WINDOWPOS_UNDEFINED, DEFAULT_WIDTH, DEFAULT_HEIGHT,
+                                            self.window_flags)
+        if not self.window:
+            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+
+    def _create_renderer(self, mode: str) -> tuple[str, str | None]:
+        """-renderer: gpu (SDL's accelerated renderer), software (SDL's software renderer
+        on the window surface, which reaches X by shared memory), or auto: the GPU one unless
+        its OpenGL is a software rasterizer (llvmpipe, softpipe, swrast), where the software
+        path costs less than half as much CPU (docs/BENCHMARKS.md)."""
+        # -untimed must not wait for the display's refresh either.
+        vsync = 0 if self.opts.untimed else sdl2.SDL_RENDERER_PRESENTVSYNC
+        gl_name: str | None = None
+        if mode in ("auto", "gpu"):
+            self._create_window()
+            self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | vsync)
+            if self.renderer:
+                name = _renderer_name(self.renderer)
+                gl_name = _gl_renderer_string() if name.startswith("opengl") else None
+                if mode == "gpu" or not is_software_gl(gl_name):
+                    return name, gl_name
+                sdl2.SDL_DestroyRenderer(self.renderer)
+                self.renderer = None
+            sdl2.SDL_DestroyWindow(self.window)
+            self.window = None
+        sdl2.SDL_SetHint(sdl2.SDL_HINT_FRAMEBUFFER_ACCELERATION, b"0")
+        self._create_window()
+        self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_SOFTWARE)
+        if not self.renderer:
+            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+        return _renderer_name(self.renderer), gl_name
+
     # -- window --------------------------------------------------------------------------
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         max_w = self.opts.screen_width or 2**31 - 1
@@ -118,6 +174,9 @@ class SDLOutput(VideoOutput):
             max_h = height
         _, _, w, h = calculate_display_rect(0, 0, max_w, max_h, width, height, sar)
         self.default_width, self.default_height = w, h
+
+    def set_title(self, title: str) -> None:
+        self.title = title  # SDL is called from the loop thread, in video_open
 
     def video_open(self) -> None:
         w = self.opts.screen_width or self.default_width

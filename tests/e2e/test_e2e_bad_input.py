@@ -4,13 +4,15 @@ import time
 
 import pytest
 
+from tests.observe import pyffplay_lines
+
 
 def _check_one_line_error(run, started):
     elapsed = time.monotonic() - started
     err = run.stderr()
     assert "Traceback" not in err, err[-3000:]
     assert run.proc.returncode == 1, f"exit code {run.proc.returncode}; stderr {err[-1500:]!r}"
-    lines = [ln for ln in err.replace("\r", "\n").split("\n") if ln.strip()]
+    lines = pyffplay_lines(err)  # the banner and FFmpeg's own messages may come first, as in ffplay
     assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {lines[:10]}"
     assert lines[0].startswith("pyffplay: "), lines[0]
     assert len(lines[0]) > len("pyffplay: ") + 3, lines[0]

@@ -5,7 +5,7 @@ import random
 import threading
 import time
 
-from tests.observe import list_windows
+from tests.observe import list_windows, pyffplay_lines
 
 FPS = 30
 FRAME = 1.0 / FPS
@@ -147,7 +147,7 @@ def test_pipe_of_a_tiny_ts_does_not_hang(player, clip_short_ts, tmp_path):
     assert time.monotonic() - t0 < 10
     _no_traceback(run)
     if rc != 0:
-        lines = run.other_stderr_lines()
+        lines = pyffplay_lines(run.stderr())
         assert len(lines) == 1 and lines[0].startswith("pyffplay: "), lines
 
 

@@ -162,7 +162,7 @@ def _check_seek(trace: list[dict], t_key: float, incr: float, keyint: float) -> 
     assert seeks, f"no seek event after the key at {t_key}: " \
                   f"{[e for e in trace if e['ev'] == 'seek']}"
     sk = seeks[0]
-    assert sk["t_req"] - t_key < 0.2, f"seek requested {sk['t_req'] - t_key:.3f}s after the key"
+    assert sk["t_req"] - t_key < 0.5, f"seek requested {sk['t_req'] - t_key:.3f}s after the key"
     expected = max(0.0, _clock_at(frames, sk["t_req"]) + incr)
     assert abs(sk["target"] - expected) <= 0.35, (sk, expected)
     new = [f for f in frames if f["serial"] == sk["serial"]]
@@ -283,8 +283,8 @@ def test_space_pauses_step_and_resume_and_other_keys(term, clip_wide):
     tr = run.trace()
     pauses = [e for e in tr if e["ev"] == "pause"]
     assert [p["paused"] for p in pauses] == [True, False], pauses
-    assert t_pause <= pauses[0]["t"] <= t_pause + 0.2, (t_pause, pauses[0])
-    assert t_resume <= pauses[1]["t"] <= t_resume + 0.2, (t_resume, pauses[1])
+    assert t_pause <= pauses[0]["t"] <= t_pause + 0.5, (t_pause, pauses[0])
+    assert t_resume <= pauses[1]["t"] <= t_resume + 0.5, (t_resume, pauses[1])
     frames = [e for e in tr if e["ev"] == "frame"]
     stepped = [f for f in frames if t_step <= f["t"] < t_resume]
     assert 1 <= len(stepped) <= 2, f"{len(stepped)} frames shown for one step: {stepped}"

@@ -1,0 +1,32 @@
+"""-renderer: both SDL picture paths draw the right frame; auto picks software on llvmpipe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.media import decode_frame_index
+from tests.observe import _wait_until
+
+
+@pytest.mark.parametrize("mode, expected", [("gpu", "opengl"), ("software", "software"), ("auto", "software")])
+def test_each_renderer_shows_the_frame_on_time(player, x11, clip_long, mode, expected):
+    title = f"pyffplay-renderer-{mode}"
+    run = player.start("-renderer", mode, "-x", "480", "-y", "270", "-window_title", title, clip_long)
+    wid = x11.find_window(title, timeout=20, proc=run.proc)
+    run.wait_clock(1.5, timeout=20)
+    x11.key(wid, "p")
+    status = run.wait_status(lambda s: s.clock == s.clock, 5)
+    def still():
+        a, b = x11.screenshot(wid), x11.screenshot(wid)
+        return [a] if np.array_equal(a, b) else None
+    shot = _wait_until(still, 10, 0.1, what="a still picture")[0]
+    x11.key(wid, "q")
+    assert run.wait(10) == 0, run.stderr()[-2000:]
+    out = run.events("output")[0]
+    assert out["renderer"] == expected, out
+    if mode == "auto":
+        assert "llvmpipe" in (out["gl"] or ""), out  # this machine's OpenGL runs on the CPU
+    index = decode_frame_index(np.ascontiguousarray(shot))
+    # the picture on screen belongs to the paused clock (30 fps), give or take a few frames
+    assert abs(index - status.clock * 30) <= 6, (index, status.clock)
