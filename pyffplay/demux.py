@@ -163,7 +163,8 @@ def _read_loop(vs: "VideoState") -> None:
         raise InputError(f"{opts.input}: no audio or video stream to play")
     if opts.subtitle_file is not None:
         start_time = (ic.start_time or 0) / AV_TIME_BASE
-        vs.external_subs = ExternalSubtitles(opts.subtitle_file, len(ic.streams), start_time)
+        vs.external_subs = ExternalSubtitles(opts.subtitle_file, len(ic.streams), start_time,
+                                             interrupt=lambda: vs.abort_request)
         if video is not None and not opts.subtitle_disable and opts.wanted_subtitle is None:
             subtitle = vs.external_subs.stream  # given on the command line: shown by default
     if video is not None:

@@ -11,7 +11,7 @@ main input's start time.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, Callable
 
 import av
 
@@ -21,11 +21,12 @@ from pyffplay.sources import open_source
 
 
 class ExternalSubtitles:
-    def __init__(self, path: str, index: int, start_time: float) -> None:
+    def __init__(self, path: str, index: int, start_time: float,
+                 interrupt: Callable[[], bool] | None = None) -> None:
         self.path = path
         self.index = index  # the stream number it is known by (after the main input's)
         self.pts_offset = start_time  # seconds added to put its times on the main clock
-        self.avio = open_source(path, path)
+        self.avio = open_source(path, path, interrupt=interrupt)  # a URL gives up on quit
         try:
             self.container = av.open(self.avio, mode="r")
         except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
