@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any, Callable, Iterator
 
 from pyffplay import commands as cmd
+from pyffplay import libav
 from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
 from pyffplay.av_options import codec_options
 from pyffplay.clock import AV_TIME_BASE
@@ -30,6 +31,7 @@ from pyffplay.control import PlaybackControl, choose_seek_by_bytes
 from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
 from pyffplay.errors import thread_failed
 from pyffplay.handlers import execute
+from pyffplay.external_subs import ExternalSubtitles
 from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
 from pyffplay.options import Options
 from pyffplay.pipeline import StreamPipeline
@@ -51,6 +53,7 @@ class VideoState:
         self.opts = opts
         self.source = source  # what memory_avio.open_source reads: a path, "-", bytes, a file object
         self.output = output
+        output.set_warn(self.warn)
         self.reporter = reporter
         self.trace = reporter.trace
         self.ic: Any = None
@@ -89,6 +92,7 @@ class VideoState:
         self.duration: float | None = None
         self.metadata: dict[str, str] = {}
         self.streams: list[dict[str, Any]] = []
+        self.external_subs: ExternalSubtitles | None = None  # -sub FILE (opened by the read thread)
 
     # -- requests from any thread -------------------------------------------------------
     def post(self, command: cmd.Command) -> None:
@@ -123,7 +127,7 @@ class VideoState:
             return
         cc.copy_opaque = True
         if st.type in self.last_stream:
-            self.last_stream[st.type] = st.index
+            self.last_stream[st.type] = self.stream_number(st)
         if self.opts.codec_opts:  # ffplay's filter_codec_opts: -threads, -threads:v 2, ...
             cc.options = {**dict(cc.options or {}), **codec_options(self.opts.codec_opts, st)}
         if st.type == "audio":
@@ -140,8 +144,26 @@ class VideoState:
                              partial(thread_failed, self, "video"))
         elif st.type == "subtitle":
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
-            self.subtitle.start(lambda: subtitle_thread(self.subtitle),
+            canvas = libav.stream_dimensions(st.container, st.index)
+            ext = self.external_subs
+            offset = ext.pts_offset if ext is not None and ext.is_stream(st) else 0.0
+            self.subtitle.start(lambda: subtitle_thread(self.subtitle, canvas, offset),
                                 partial(thread_failed, self, "subtitle"))
+
+    # -- stream numbers: the main input's, then -sub FILE's -------------------------------
+    def is_external(self, st: Any) -> bool:
+        return self.external_subs is not None and self.external_subs.is_stream(st)
+
+    def stream_number(self, st: Any) -> int:
+        """The index the user sees (trace, API, t): an external file's comes after the input's."""
+        assert st is not None
+        ext = self.external_subs
+        return ext.index if ext is not None and ext.is_stream(st) else st.index
+
+    def stream_by_number(self, index: int) -> Any:
+        if self.external_subs is not None and index == self.external_subs.index:
+            return self.external_subs.stream
+        return self.ic.streams[index]
 
     def stream_component_close(self, pipeline: StreamPipeline) -> None:
         """Stop a stream's decoder and drop what it queued (a stream switch). The audio
@@ -159,6 +181,8 @@ class VideoState:
             self.clocks.has_audio = False
 
     def stream_switched(self, kind: str, old: int, new: int) -> None:
+        if kind == "subtitle":
+            self.post(cmd.Refresh())  # a subtitle on screen goes (or changes) at once, paused too
         self.trace.event("stream", type=kind, **{"from": old, "to": new})
         self.reporter.event("stream", type=kind, old=old, new=new)
         self.streams = [dict(s, selected=(s["index"] == new) if s["type"] == kind else s["selected"])
@@ -235,11 +259,14 @@ class VideoState:
             title = self.metadata.get("title")
             name = self.opts.input or ""
             self.output.set_title(f"{title} - {name}" if title else name)
-        playing = {p.st.index for p in self.pipelines if p.is_open}
-        self.streams = [{"index": s.index, "type": s.type,
+        playing = {self.stream_number(p.st) for p in self.pipelines if p.is_open}
+        all_streams = list(ic.streams)
+        if self.external_subs is not None:
+            all_streams.append(self.external_subs.stream)
+        self.streams = [{"index": self.stream_number(s), "type": s.type,
                          "codec": s.codec_context.name if s.codec_context else None,
-                         "language": s.metadata.get("language"), "selected": s.index in playing}
-                        for s in ic.streams]
+                         "language": s.metadata.get("language"), "selected": self.stream_number(s) in playing}
+                        for s in all_streams]
         self.is_open = True
         self.trace.event("open", duration=ic.duration / AV_TIME_BASE if ic.duration else None,
                          video=self.video.is_open, audio=self.audio.is_open,
@@ -360,6 +387,10 @@ class VideoState:
         if self.avio is not None:
             with contextlib.suppress(Exception):
                 self.avio.close()
+        if self.external_subs is not None and not (self.subtitle.decoder is not None
+                                                   and self.subtitle.decoder.thread is not None
+                                                   and self.subtitle.decoder.thread.is_alive()):
+            self.external_subs.close()
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)
         self.finished.set()

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any, Callable
 import av
 import numpy as np
 
+from pyffplay import libav
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
 from pyffplay.errors import inject_fault
 from pyffplay.filters import AudioFilters, FilterError, VideoFilters
 from pyffplay.packet_queue import PacketQueue
+from pyffplay.subtitles import from_subtitle_set
 from pyffplay.video_output import displayed_size
 
 if TYPE_CHECKING:
@@ -124,7 +126,8 @@ class Decoder:
         if packet is None:
             return []
         subs = self.avctx.decode2(packet)
-        return [subs] if subs is not None and len(subs) else []
+        # An empty set counts: PGS clears the screen with one (the previous one expires).
+        return [subs] if subs is not None else []
 
     def _get_packet(self) -> tuple[int, Any]:
         """A packet of the current serial; flush the codec when the serial changed."""
@@ -315,22 +318,28 @@ def audio_thread(audio: "StreamPipeline", rate: int, channels: int, afilter: str
         next_pts = (pts + frame.samples / frame.sample_rate) if not math.isnan(pts) else math.nan
 
 
-def subtitle_thread(subtitle: "StreamPipeline") -> None:
-    """Queue bitmap subtitles (ffplay renders only those) with their display times."""
+def subtitle_thread(subtitle: "StreamPipeline", canvas: tuple[int, int], pts_offset: float = 0.0) -> None:
+    """Queue subtitles, bitmap and text (ffplay queues bitmaps only), ready to draw, with
+    their display times. ``canvas`` is the bitmaps' coordinate space ((0, 0): the video's);
+    ``pts_offset`` puts an external file's times on the main input's clock."""
     d = subtitle.decoder
     assert d is not None
     subpq = subtitle.frameq
     for subs in d.frames():
         inject_fault("subtitle")
-        if subs.format != 0:
-            continue  # text subtitles: ffplay shows only bitmap ones (text needs -vf subtitles)
+        # ffplay's sp->width/height: what the decoder says now (PGS composition, DVB display
+        # definition), else the stream's parameters, else (0, 0): the video's size.
+        now = libav.codec_dimensions(d.avctx)
+        if now[0] > 0 and now[1] > 0:
+            canvas = now
+        sub = from_subtitle_set(subs, canvas)  # NumPy palette lookups here, not on the loop thread
         sp = subpq.peek_writable()
         if sp is None:
             return
-        sp.pts = subs.pts / 1_000_000 if subs.pts is not None else 0.0
+        sp.pts = (subs.pts / 1_000_000 if subs.pts is not None else 0.0) + pts_offset
         sp.sub = subs
+        sp.frame = sub
         sp.serial = d.pkt_serial
-        sp.width = d.avctx.width
-        sp.height = d.avctx.height
+        sp.width, sp.height = canvas
         sp.uploaded = False
         subpq.push()

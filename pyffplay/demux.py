@@ -15,7 +15,8 @@ import av
 from pyffplay import fflog, libav
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.decoders import PTS_TOLERANCE
-from pyffplay.errors import InputError, inject_fault, thread_failed
+from pyffplay.errors import InputError, PlayerError, inject_fault, thread_failed
+from pyffplay.external_subs import ExternalSubtitles
 from pyffplay.net_avio import opens_itself, timeout_seconds
 from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
@@ -168,6 +169,12 @@ def _read_loop(vs: "VideoState") -> None:
         if any(s.type in wanted for s in ic.streams):
             raise InputError(f"{opts.input}: no decoder for its audio or video streams")
         raise InputError(f"{opts.input}: no audio or video stream to play")
+    if opts.subtitle_file is not None:
+        start_time = (ic.start_time or 0) / AV_TIME_BASE
+        vs.external_subs = ExternalSubtitles(opts.subtitle_file, len(ic.streams), start_time,
+                                             interrupt=lambda: vs.abort_request)
+        if video is not None and not opts.subtitle_disable and opts.wanted_subtitle is None:
+            subtitle = vs.external_subs.stream  # given on the command line: shown by default
     if video is not None:
         cc = video.codec_context
         sar = video.sample_aspect_ratio or getattr(cc, "sample_aspect_ratio", None)
@@ -178,6 +185,8 @@ def _read_loop(vs: "VideoState") -> None:
         vs.stream_component_open(video)
     if subtitle is not None:
         vs.stream_component_open(subtitle)
+        start = math.nan if opts.start_time is None else opts.start_time + (ic.start_time or 0) / AV_TIME_BASE
+        _queue_external(vs, start)
     if not vs.video.is_open and not vs.audio.is_open:
         raise InputError(_nothing_to_play(vs, video, audio))
     if opts.infinite_buffer < 0 and _is_realtime(ic, opts.input or ""):
@@ -185,7 +194,7 @@ def _read_loop(vs: "VideoState") -> None:
     vs.opened(ic)
 
     queue_of = _queues_by_stream(vs)
-    packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+    packets = ic.demux(_demuxed(vs))
     by_bytes = vs.control.info.seek_by_bytes
     cover = vs.video.st if vs.video.is_open and _is_cover(vs.video.st) else None
     cover_packet: Any = None
@@ -199,11 +208,11 @@ def _read_loop(vs: "VideoState") -> None:
             while vs.control.cycle_req:
                 stream_cycle_channel(vs, ic, vs.control.cycle_req.popleft())
             queue_of = _queues_by_stream(vs)
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
         if vs.control.seek_req:
             _do_seek(vs, ic)
             past_end.clear()
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
             if cover_packet is not None:
                 _queue_cover(vs, cover_packet)
         if _queues_full(vs):
@@ -230,7 +239,7 @@ def _read_loop(vs: "VideoState") -> None:
             if _input_error(vs) and not opts.autoexit and not input_error_said:
                 input_error_said = True  # with -autoexit it is the exit's one line
                 vs.warn(_input_error(vs) or "")
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
             vs.wait_for_read_request(10)
             continue
         except (av.error.FFmpegError, OSError, ValueError, IndexError) as e:
@@ -240,7 +249,7 @@ def _read_loop(vs: "VideoState") -> None:
                 # raises at the end of its iterator. A fresh iterator goes on.
                 vs.trace.event("demux", note="a stream appeared after open: skipped")
             errors += 1
-            packets = ic.demux([p.st for p in vs.pipelines if p.is_open])
+            packets = ic.demux(_demuxed(vs))
             if errors >= MAX_CONSECUTIVE_ERRORS:
                 _signal_eof(vs)
                 vs.wait_for_read_request(10)
@@ -286,6 +295,11 @@ def _input_failed(avio: Any) -> None:
     raise err
 
 
+def _demuxed(vs: "VideoState") -> list[Any]:
+    """The open streams of the main input (an external subtitle file is queued apart)."""
+    return [p.st for p in vs.pipelines if p.is_open and not vs.is_external(p.st)]
+
+
 def _is_cover(st: Any) -> bool:
     return bool(st.disposition & av.stream.Disposition.attached_pic)
 
@@ -296,7 +310,7 @@ def _queue_cover(vs: "VideoState", packet: Any) -> None:
 
 
 def _queues_by_stream(vs: "VideoState") -> dict[int, Any]:
-    return {p.st.index: p.pktq for p in vs.pipelines if p.is_open}
+    return {st.index: p.pktq for p in vs.pipelines if (st := p.st) is not None and not vs.is_external(st)}
 
 
 def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
@@ -306,12 +320,14 @@ def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
     start_index = vs.last_stream[kind]
     if start_index < 0 and not pipeline.is_open and kind != "subtitle":
         return  # that type was never played (-an, -vn, or none in the input)
-    old_index = pipeline.st.index if pipeline.is_open else -1
+    old_index = vs.stream_number(pipeline.st) if pipeline.is_open else -1
     order = list(range(len(ic.streams)))
     if kind != "video" and vs.video.is_open:
         program = libav.program_streams(ic, vs.video.st.index)
         if program is not None:
             order = sorted(program[1])
+    if kind == "subtitle" and vs.external_subs is not None:
+        order.append(vs.external_subs.index)  # -sub FILE: after the input's own streams
     start = order.index(start_index) if start_index in order else -1
     pos = start
     while True:
@@ -326,7 +342,7 @@ def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
             pos = 0
         if pos == start:
             return
-        st = ic.streams[order[pos]]
+        st = vs.stream_by_number(order[pos])
         if st.type != kind:
             continue
         if kind == "audio":
@@ -343,15 +359,17 @@ def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
         position = max(position, vs.clocks.vidclk.pts + 2 * PTS_TOLERANCE)
     vs.stream_component_close(pipeline)
     if new_index >= 0:
-        vs.stream_component_open(ic.streams[new_index])
+        vs.stream_component_open(vs.stream_by_number(new_index))
     vs.stream_switched(kind, old_index, new_index)
     # The new stream's packets up to the demuxer's position were skipped: go back to where
     # playback is, without showing anything before it, so the switch is seamless (mpv does
     # the same; ffplay starts the new stream at the demuxer's position, ahead of the clock).
     if not math.isnan(position) and ic.format.name not in _NO_SEEK_FORMATS:
         vs.control.stream_seek(int(position * AV_TIME_BASE), 0, accurate=True, quiet=True)
-    elif vs.eof and pipeline.is_open:
-        pipeline.pktq.put_nullpacket()  # nothing more will come: let it finish
+    else:
+        _queue_external(vs, position)
+        if vs.eof and pipeline.is_open:
+            pipeline.pktq.put_nullpacket()  # nothing more will come: let it finish
 
 
 def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
@@ -426,9 +444,17 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
         for p in vs.pipelines:
             if p.is_open:
                 p.pktq.flush()
-                if p.decoder is not None:
-                    # Frames of the new serial before the target are decoded, not shown.
-                    p.decoder.skip_until = (p.pktq.serial, target / AV_TIME_BASE) if control.seek_accurate else None
+        skip_to = target / AV_TIME_BASE
+        shown = vs.clocks.vidclk.pts if vs.video.is_open else math.nan
+        if control.seek_quiet and not math.isnan(shown):
+            # A stream switch: pictures of the old serial went on showing until the flush
+            # above; the new serial starts after the last of them, never before it.
+            skip_to = max(skip_to, shown + 2 * PTS_TOLERANCE)
+        for p in vs.pipelines:
+            if p.is_open and p.decoder is not None:
+                # Frames of the new serial before the target are decoded, not shown.
+                p.decoder.skip_until = (p.pktq.serial, skip_to) if control.seek_accurate else None
+        _queue_external(vs, math.nan if control.seek_bytes else target / AV_TIME_BASE)
         # A byte offset says nothing of the time: the clock is unknown until a frame comes.
         vs.clocks.extclk.set(math.nan if control.seek_bytes else target / AV_TIME_BASE, 0)
         vs.seek_done(math.nan if control.seek_bytes else target / AV_TIME_BASE)
@@ -436,6 +462,13 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
     vs.eof = False
     if control.paused:
         control.step_to_next_frame()
+
+
+def _queue_external(vs: "VideoState", position: float) -> None:
+    """-sub FILE playing: its packets from ``position`` on (after a flush: seek, switch, open)."""
+    ext = vs.external_subs
+    if ext is not None and vs.subtitle.is_open and ext.is_stream(vs.subtitle.st):
+        ext.queue_from(vs.subtitle.pktq, position)
 
 
 _NO_SEEK_FORMATS = ("rtp", "rtsp", "sdp")

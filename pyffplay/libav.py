@@ -238,3 +238,78 @@ def stream_programs(container: Any, stream_index: int) -> list[int]:
         if not last:
             return ids
         ids.append(_AVProgram.from_address(last).id)
+
+
+_STREAMS_OFFSET = 48  # AVFormatContext.streams, after nb_streams (+ padding)
+_CODECPAR_OFFSET = 16  # AVStream.codecpar, after av_class, index, id
+
+
+@functools.cache
+def _codec_functions() -> tuple[Any, Any, Any, Any] | None:
+    try:
+        avcodec, avutil = avlibs.load("avcodec"), avlibs.load("avutil")
+    except OSError:
+        return None
+    alloc, to_ctx, free = (avcodec.avcodec_alloc_context3, avcodec.avcodec_parameters_to_context,
+                           avcodec.avcodec_free_context)
+    alloc.restype, alloc.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+    to_ctx.restype, to_ctx.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]
+    free.restype, free.argtypes = None, [ctypes.POINTER(ctypes.c_void_p)]
+    get = avutil.av_opt_get_image_size
+    get.restype, get.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
+                                                ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
+    return alloc, to_ctx, free, get
+
+
+def stream_dimensions(container: Any, stream_index: int) -> tuple[int, int]:
+    """(width, height) of a stream's codec parameters (a subtitle's canvas), (0, 0) when
+    unknown. Read through a scratch AVCodecContext and its "video_size" AVOption, so
+    only AVStream's first fields (checked: index and id) are relied on."""
+    funcs = _codec_functions()
+    ic = format_context(container)
+    if funcs is None or ic is None or not 0 <= stream_index < len(container.streams):
+        return 0, 0
+    alloc, to_ctx, free, get = funcs
+    streams = ctypes.c_void_p.from_address(ic + _STREAMS_OFFSET).value
+    if not streams:
+        return 0, 0
+    st = ctypes.c_void_p.from_address(streams + stream_index * ctypes.sizeof(ctypes.c_void_p)).value
+    if not st or ctypes.c_int.from_address(st + 8).value != stream_index \
+            or ctypes.c_int.from_address(st + 12).value != container.streams[stream_index].id:
+        return 0, 0
+    par = ctypes.c_void_p.from_address(st + _CODECPAR_OFFSET).value
+    ctx = ctypes.c_void_p(alloc(None))
+    if not par or not ctx.value:
+        return 0, 0
+    try:
+        if to_ctx(ctx, par) < 0:
+            return 0, 0
+        w, h = ctypes.c_int(), ctypes.c_int()
+        if get(ctx, b"video_size", 0, ctypes.byref(w), ctypes.byref(h)) < 0:
+            return 0, 0
+        return max(int(w.value), 0), max(int(h.value), 0)
+    finally:
+        free(ctypes.byref(ctx))
+
+
+def codec_dimensions(codec_context: Any) -> tuple[int, int]:
+    """(width, height) a live decoder context holds now (a subtitle decoder sets them from the
+    stream: PGS's composition, DVB's display definition), as ffplay reads
+    ``subdec.avctx->width``; (0, 0) when unknown. The AVCodecContext* follows the object
+    header and the Cython vtable in PyAV's CodecContext; it is used only when its first field
+    is libavcodec's AVClass for codec contexts."""
+    funcs = _codec_functions()
+    if funcs is None:
+        return 0, 0
+    get_class = avlibs.load("avcodec").avcodec_get_class
+    get_class.restype, get_class.argtypes = ctypes.c_void_p, []
+    try:
+        ptr = ctypes.c_void_p.from_address(id(codec_context) + _PTR_OFFSET).value
+        if not ptr or ctypes.c_void_p.from_address(ptr).value != get_class():
+            return 0, 0
+    except (ValueError, OSError):
+        return 0, 0
+    w, h = ctypes.c_int(), ctypes.c_int()
+    if funcs[3](ptr, b"video_size", 0, ctypes.byref(w), ctypes.byref(h)) < 0:
+        return 0, 0
+    return max(w.value, 0), max(h.value, 0)

@@ -79,6 +79,7 @@ class Options:
     wanted_video: str | None = None
     wanted_audio: str | None = None
     wanted_subtitle: str | None = None
+    subtitle_file: str | None = None  # -sub: an external subtitle file (mpv's --sub-file)
     renderer: str = "auto"  # SDL: auto, gpu, software
     vo: str | None = None  # None: chosen from the environment
     ao: str | None = None  # None: sounddevice, else null when no device opens
@@ -184,6 +185,7 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "ast": ("wanted_audio", str, "select desired audio stream (an FFmpeg stream specifier)"),
     "vst": ("wanted_video", str, "select desired video stream (an FFmpeg stream specifier)"),
     "sst": ("wanted_subtitle", str, "select desired subtitle stream (an FFmpeg stream specifier)"),
+    "sub": ("subtitle_file", str, "add a subtitle file (SRT, ASS, WebVTT, PGS .sup, ...), shown by default"),
     "codec:v": ("video_codec", str, "force video decoder"),
     "codec:a": ("audio_codec", str, "force audio decoder"),
     "codec:s": ("subtitle_codec", str, "force subtitle decoder"),

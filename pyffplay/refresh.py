@@ -15,6 +15,7 @@ from pyffplay.clock import (AV_SYNC_AUDIO_MASTER, AV_SYNC_EXTERNAL_CLOCK, AV_SYN
 from pyffplay.control import PlaybackControl
 from pyffplay.frame_queue import Frame
 from pyffplay.pipeline import StreamPipeline
+from pyffplay.subtitles import Subtitle
 from pyffplay.sync import Clocks
 from pyffplay.trace import Trace
 from pyffplay.visualize import SHOW_MODE_VIDEO, SHOW_MODE_WAVES, SampleTap, Spectrogram, waves_picture
@@ -91,7 +92,7 @@ class VideoRefresh:
                 self._last_vis_time = now
             remaining_time = min(remaining_time, max(self._last_vis_time + self.rdftspeed - now, 0.0))
         elif not self.video.is_open and is_open and (self.force_refresh or now - self._last_vis_time > AUDIO_ONLY_REDRAW):
-            self.output.display(None)  # keep the (black) window alive for keys
+            self.output.display(None, None)  # keep the (black) window alive for keys
             self._last_vis_time = now
         if self.video.is_open:
             remaining_time = self._refresh_picture(remaining_time, draw=not show_audio)
@@ -174,7 +175,7 @@ class VideoRefresh:
             break
         if self.force_refresh and pictq.rindex_shown and draw:
             vp = pictq.peek_last()
-            self.output.display(vp)
+            self.output.display(vp, self.current_subtitle(vp))
             self._shown(vp)
             if shown_new:
                 self.on_picture(vp)
@@ -220,6 +221,20 @@ class VideoRefresh:
         self.trace.event("frame", t=t, pts=vp.pts, serial=vp.serial, master=master, av_diff=av_diff)
         if seek is not None:
             self.trace.event("seek", t=t, t_req=seek[0], target=seek[1], serial=vp.serial)
+
+    def current_subtitle(self, vp: Frame) -> Subtitle | None:
+        """ffplay's video_image_display: the first queued subtitle, once the picture reached
+        its start; None when none is due or subtitles are off (t, -sn)."""
+        if not self.subtitle.is_open:
+            return None
+        subpq = self.subtitle.frameq
+        if subpq.nb_remaining() == 0:
+            return None
+        sp = subpq.peek()
+        if sp.serial != self.subtitle.pktq.serial or not isinstance(sp.frame, Subtitle):
+            return None
+        start = sp.pts + (getattr(sp.sub, "start_display_time", 0) or 0) / 1000
+        return sp.frame if vp.pts >= start else None
 
     def _expire_subtitles(self) -> None:
         if not self.subtitle.is_open:

@@ -62,6 +62,7 @@ VALUE_SAMPLES = {
     "ao": ("null", "null"),
     "renderer": ("software", "software"),
     "acodec": ("aac", "aac"), "vcodec": ("h264", "h264"), "scodec": ("srt", "srt"),
+    "sub": ("film.fr.srt", "film.fr.srt"),
     "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
     "c:a": ("aac", "aac"), "c:v": ("h264", "h264"), "c:s": ("srt", "srt"),
     "drp": ("0", 0), "hwaccel": ("auto", "auto"), "lowres": ("1", 1),

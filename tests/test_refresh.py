@@ -32,9 +32,11 @@ class FakeTime:
 class FakeOutput:
     def __init__(self) -> None:
         self.shown: list[float] = []
+        self.subs: list = []
 
-    def display(self, vp) -> None:
+    def display(self, vp, sub=None) -> None:
         self.shown.append(vp.pts if vp is not None else math.nan)
+        self.subs.append(sub)
 
 
 class Rig:
@@ -238,3 +240,30 @@ def test_waves_and_spectrum_pictures():
     peak_row = 199 - int(np.argmax(column))  # rows count down from the top
     bins = Spectrogram.samples_needed(200)
     assert abs(peak_row - round(1000 * bins / 48000)) <= 1
+
+
+def test_a_subtitle_is_drawn_from_its_start_until_it_expires_or_subtitles_go_off():
+    from pyffplay.subtitles import Subtitle
+
+    rig = Rig()
+    rig.subtitle.st = SimpleNamespace(index=2)
+    rig.subtitle.pktq.start()
+    subs = []
+    for start, end in ((2 * FRAME, 3.5 * FRAME), (5 * FRAME, 6.5 * FRAME)):
+        sp = rig.subtitle.frameq.peek_writable()
+        assert sp is not None
+        sp.pts, sp.serial = start, rig.subtitle.pktq.serial
+        sp.sub = SimpleNamespace(start_display_time=0, end_display_time=round((end - start) * 1000))
+        sp.frame = Subtitle(lines=[f"at {start:.3f}"])
+        subs.append(sp.frame)
+        rig.subtitle.frameq.push()
+    for i in range(8):
+        rig.queue(i * FRAME)
+        rig.tick(FRAME)
+    assert rig.output.shown == [pytest.approx(i * FRAME) for i in range(8)]
+    assert rig.output.subs == [None, None, subs[0], subs[0], None, subs[1], subs[1], None]
+    # t turns subtitles off: the stream closes, the next display has none.
+    rig.subtitle.st = None
+    rig.refresh.force_refresh = True
+    rig.tick()
+    assert rig.output.subs[-1] is None

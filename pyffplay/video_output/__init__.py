@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from pyffplay.commands import Command
     from pyffplay.frame_queue import Frame
+    from pyffplay.subtitles import Subtitle
 
 
 class VideoOutput:
@@ -31,8 +32,12 @@ class VideoOutput:
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         pass
 
-    def display(self, vp: "Frame | None") -> None:
-        pass
+    def display(self, vp: "Frame | None", sub: "Subtitle | None" = None) -> None:
+        """Show picture ``vp`` (None: no picture, clear) with subtitle ``sub`` over it (None:
+        no subtitle is due; one shown before disappears)."""
+
+    def set_warn(self, warn: Callable[[str], None]) -> None:
+        """Where the output reports a problem that does not stop playback (a missing font)."""
 
     def describe(self) -> dict[str, object]:
         """What the trace records of the driver (its name, the renderer it chose)."""

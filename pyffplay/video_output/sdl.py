@@ -17,9 +17,11 @@ from sdl2 import surface as _surface
 from pyffplay.commands import QUIT, Command, Refresh
 from pyffplay.keys import MouseState, sdl_key_table
 from pyffplay.video_output import VideoOutput, calculate_display_rect, displayed_size
+from pyffplay.video_output.sdl_subtitles import SubtitleRenderer
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
+    from pyffplay.subtitles import Subtitle
     from pyffplay.options import Options
 
 _lib = sdl2.dll.dll._dll
@@ -122,6 +124,10 @@ class SDLOutput(VideoOutput):
         self.cursor_hidden = False
         self.cursor_last_shown = time.monotonic()
         self._event = sdl2.SDL_Event()
+        self.subtitles = SubtitleRenderer(self.renderer, lambda message: None)
+
+    def set_warn(self, warn: Callable[[str], None]) -> None:
+        self.subtitles.warn = warn
 
     def describe(self) -> dict[str, object]:
         return {"vo": "sdl", "renderer": self.renderer_name, "gl": self.gl_renderer}
@@ -193,7 +199,7 @@ class SDLOutput(VideoOutput):
         sdl2.SDL_SetWindowFullscreen(self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP if self.is_full_screen else 0)
 
     # -- drawing -------------------------------------------------------------------------
-    def display(self, vp: "Frame | None") -> None:
+    def display(self, vp: "Frame | None", sub: "Subtitle | None" = None) -> None:
         if not self.width:
             self.video_open()
         if vp is None or vp.frame is None or not self._covers_window(vp):
@@ -202,8 +208,11 @@ class SDLOutput(VideoOutput):
             # on a software renderer.
             sdl2.SDL_SetRenderDrawColor(self.renderer, 0, 0, 0, 255)
             sdl2.SDL_RenderClear(self.renderer)
-        if vp is not None and vp.frame is not None:
-            self._image_display(vp)
+        rect = self._image_display(vp) if vp is not None and vp.frame is not None else None
+        if sub is not None and rect is not None and vp is not None:
+            self.subtitles.draw(sub, *rect, video_size=(vp.width, vp.height))
+        elif sub is None:
+            self.subtitles.forget()
         sdl2.SDL_RenderPresent(self.renderer)
 
     def _covers_window(self, vp: "Frame") -> bool:
@@ -211,12 +220,13 @@ class SDLOutput(VideoOutput):
         return calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar) == \
             (0, 0, self.width, self.height)
 
-    def _image_display(self, vp: "Frame") -> None:
+    def _image_display(self, vp: "Frame") -> tuple[int, int, int, int] | None:
+        """Draw the picture; its rect on the window (where subtitles go), None on failure."""
         pic_w, pic_h, sar, angle, swaps = displayed_size(vp)
         x, y, w, h = calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar)
         if not vp.uploaded:
             if not self._upload(vp.frame):
-                return
+                return None
             vp.uploaded = True
         if swaps:
             # RenderCopyEx rotates about the rectangle's centre: give it the unrotated shape.
@@ -228,6 +238,7 @@ class SDLOutput(VideoOutput):
             sdl2.SDL_RenderCopyEx(self.renderer, self.texture, None, dst, angle, None, sdl2.SDL_FLIP_NONE)
         else:
             sdl2.SDL_RenderCopy(self.renderer, self.texture, None, dst)
+        return x, y, w, h
 
     def _upload(self, frame: Any) -> bool:
         mode = _yuv_mode(frame)
@@ -321,6 +332,7 @@ class SDLOutput(VideoOutput):
         self.cursor_last_shown = now
 
     def close(self) -> None:
+        self.subtitles.close()
         if self.vis_texture:
             sdl2.SDL_DestroyTexture(self.vis_texture)
             self.vis_texture = None

@@ -2,7 +2,10 @@
 
 The picture is scaled to the cell grid by swscale (in C); ``term_render`` turns it into
 escape bytes with NumPy. Each frame goes out in one write, wrapped in synchronized-output
-mode so the terminal never shows half a frame. The bottom row holds the status line.
+mode so the terminal never shows half a frame. The bottom row holds the status line; the
+row above it shows the current subtitle's text, over the picture's bottom row (the picture
+keeps its size; the cells under the text are repainted when the text goes). Bitmap
+subtitles are blended into the picture before it becomes cells.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pyffplay.video_output import VideoOutput, displayed_size
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
+    from pyffplay.subtitles import Subtitle
 
 ALT_SCREEN_ON = b"\x1b[?1049h"
 ALT_SCREEN_OFF = b"\x1b[?1049l"
@@ -27,6 +31,7 @@ CLEAR = b"\x1b[0m\x1b[2J"
 SYNC_BEGIN = b"\x1b[?2026h"
 SYNC_END = b"\x1b[?2026l"
 RESET = b"\x1b[0m"
+SUBTITLE_SGR = b"\x1b[0;97;40m"  # bright white on black: the same in 256 colours and truecolor
 # Truecolor cells are re-sent only when a channel moved by more than this (of 255) from
 # what the screen shows: about 3 %, not visible in a half-block picture, and it keeps
 # noise and slow fades from re-sending whole screens.
@@ -78,6 +83,7 @@ class TerminalOutput(VideoOutput):
         self._resized = False
         self._last_status = b""
         self._picture_rect: tuple[int, int, int, int] | None = None
+        self._subtitle_text = ""  # the text on the subtitle row
         self.enter()
 
     # -- terminal state ------------------------------------------------------------------
@@ -86,6 +92,7 @@ class TerminalOutput(VideoOutput):
         self._write(ALT_SCREEN_ON + CURSOR_HIDE + CLEAR)
         self.renderer.reset()
         self._picture_rect = None
+        self._subtitle_text = ""
         self.active = True
 
     def leave(self) -> None:
@@ -132,7 +139,7 @@ class TerminalOutput(VideoOutput):
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         pass
 
-    def display(self, vp: "Frame | None") -> None:
+    def display(self, vp: "Frame | None", sub: "Subtitle | None" = None) -> None:
         if not self.active:
             return
         if self._resized:
@@ -144,11 +151,32 @@ class TerminalOutput(VideoOutput):
                 self.renderer.reset()
                 self._picture_rect = None
                 self._last_status = b""
+                self._subtitle_text = ""
         if vp is None or vp.frame is None:
             return
-        self._write(SYNC_BEGIN + self._picture_bytes(vp) + SYNC_END)
+        text = sub.text if sub is not None else ""
+        out = b""
+        if text != self._subtitle_text:
+            # The old text goes: blank its row and repaint the picture cells it covered.
+            if self._subtitle_text:
+                out += b"\x1b[%d;1H" % (self.rows - 1) + RESET + b"\x1b[2K"
+                self.renderer.reset()
+            self._subtitle_text = text
+        out += self._picture_bytes(vp, sub)
+        if text:
+            out += self._subtitle_bytes(text)
+        self._write(SYNC_BEGIN + out + SYNC_END)
 
-    def _picture_bytes(self, vp: "Frame") -> bytes:
+    def _subtitle_bytes(self, text: str) -> bytes:
+        """The text centred on the row above the status line (drawn after the picture, whose
+        cells may have changed under it)."""
+        if self.rows < 3:
+            return b""
+        line = text[: self.cols]
+        col = (self.cols - len(line)) // 2 + 1
+        return b"\x1b[%d;%dH" % (self.rows - 1, col) + SUBTITLE_SGR + line.encode() + RESET
+
+    def _picture_bytes(self, vp: "Frame", sub: "Subtitle | None" = None) -> bytes:
         pic_w, pic_h, sar, angle, swaps = displayed_size(vp)
         x, y, w, h = fit_picture(pic_w, pic_h, sar, self.cols, self.rows - 1)  # last row: status
         rect = (x, y, w, h)
@@ -164,6 +192,8 @@ class TerminalOutput(VideoOutput):
         rgb = vp.frame.reformat(width=sw, height=sh, format="rgb24", interpolation="AREA").to_ndarray()
         if angle:
             rgb = np.rot90(rgb, k=-round(angle / 90))  # clockwise display angle
+        if sub is not None and sub.bitmaps:
+            rgb = blend_bitmaps(np.array(rgb), sub, (vp.width, vp.height))
         return out + self.renderer.render(rgb, x, y)
 
     def canvas_size(self) -> tuple[int, int]:
@@ -200,3 +230,24 @@ class TerminalOutput(VideoOutput):
         self.leave()
 
 
+def blend_bitmaps(rgb: np.ndarray, sub: "Subtitle", video_size: tuple[int, int]) -> np.ndarray:
+    """Bitmap rects alpha-blended into an (h, w, 3) picture, scaled from the subtitle's
+    canvas (nearest pixel: the cells are coarser than any rect's detail)."""
+    h, w = rgb.shape[:2]
+    cw, ch = sub.canvas if sub.canvas[0] > 0 and sub.canvas[1] > 0 else video_size
+    if cw <= 0 or ch <= 0:
+        return rgb
+    for b in sub.bitmaps:
+        bh, bw = b.pixels.shape[:2]
+        x0, x1 = b.x * w // cw, min((b.x + bw) * w // cw, w)
+        y0, y1 = b.y * h // ch, min((b.y + bh) * h // ch, h)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        cols = (np.arange(x0, x1) * cw // w - b.x).clip(0, bw - 1)
+        rows = (np.arange(y0, y1) * ch // h - b.y).clip(0, bh - 1)
+        src = b.pixels[rows[:, None], cols[None, :]]
+        alpha = src[..., 3:4].astype(np.uint16)
+        color = src[..., 2::-1].astype(np.uint16)  # BGRA -> RGB
+        dst = rgb[y0:y1, x0:x1].astype(np.uint16)
+        rgb[y0:y1, x0:x1] = ((color * alpha + dst * (255 - alpha) + 127) // 255).astype(np.uint8)
+    return rgb
