@@ -174,9 +174,20 @@ class VideoFilters:
         self.index = 0
         self._graph: Any = None
         self._key: tuple[Any, ...] | None = None
+        self._matrix: tuple[int, ...] | None = None
+        self._matrix_rotation: float | None = None
+
+    def _display_matrix(self, frame: Any) -> tuple[int, ...] | None:
+        """The frame's display matrix, read again only when its rotation changes: reading
+        PyAV's frame.side_data on every frame leaks (PyAV 18), frame.rotation does not."""
+        rotation = frame.rotation
+        if rotation != self._matrix_rotation:
+            self._matrix_rotation = rotation
+            self._matrix = display_matrix(frame)
+        return self._matrix
 
     def process(self, frame: Any, sar: tuple[int, int], time_base: Fraction) -> list[Any]:
-        matrix = display_matrix(frame) if self.autorotate else None
+        matrix = self._display_matrix(frame) if self.autorotate else None
         chain = self.chains[self.index % len(self.chains)] if self.chains else []
         rotate = autorotate_filters(matrix)
         if not chain and not rotate:
