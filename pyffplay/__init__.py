@@ -1,9 +1,9 @@
 """pyffplay: ffplay's threads, queues and clocks in Python, as a command and a library.
 
-    import pyffplay
-    with pyffplay.Player("movie.mp4", vo="null", autoexit=True) as p:
-        p.play()
-        p.wait()
+import pyffplay
+with pyffplay.Player("movie.mp4", vo="null", autoexit=True) as p:
+    p.play()
+    p.wait()
 """
 
 from __future__ import annotations

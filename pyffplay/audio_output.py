@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,6 @@ from pyffplay.errors import inject_fault
 from pyffplay.pipeline import StreamPipeline
 from pyffplay.sync import Clocks
 from pyffplay.trace import Trace
-
 
 AUDIO_BLOCK_SIZE = 1024
 
@@ -47,15 +47,16 @@ def _silence_alsa() -> None:
         return
     try:
         lib = ctypes.CDLL(name)
-        handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                                        ctypes.c_int, ctypes.c_char_p)
+        handler_type = ctypes.CFUNCTYPE(
+            None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+        )
         _ALSA_ERROR_HANDLER = handler_type(lambda *args: None)  # kept alive for ALSA
         lib.snd_lib_error_set_handler(_ALSA_ERROR_HANDLER)
     except (OSError, AttributeError):
         pass
 
 
-def _open_sounddevice(out: "AudioOutput", wanted_channels: int) -> None:
+def _open_sounddevice(out: AudioOutput, wanted_channels: int) -> None:
     try:
         import sounddevice as sd  # raises OSError without the PortAudio library
     except OSError as e:
@@ -66,8 +67,13 @@ def _open_sounddevice(out: "AudioOutput", wanted_channels: int) -> None:
         out.channels = max(1, min(wanted_channels, int(info["max_output_channels"]) or wanted_channels, 8))
         # ~21 ms blocks: each callback costs Python time, and the clock comes from the
         # DAC timestamps, so bigger blocks cost no sync accuracy (ffplay's SDL buffer is 2048).
-        stream = sd.OutputStream(samplerate=out.rate, channels=out.channels, dtype="float32",
-                                 blocksize=AUDIO_BLOCK_SIZE, callback=out.callback)
+        stream = sd.OutputStream(
+            samplerate=out.rate,
+            channels=out.channels,
+            dtype="float32",
+            blocksize=AUDIO_BLOCK_SIZE,
+            callback=out.callback,
+        )
         stream.start()
     except Exception as e:  # PortAudioError, ValueError on odd devices
         raise AudioUnavailable(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
@@ -79,13 +85,14 @@ def _open_sounddevice(out: "AudioOutput", wanted_channels: int) -> None:
             stream.close()
         except Exception:
             pass
+
     out.driver_close = close
 
 
 class _NullDevice:
     """A device that plays nothing, in real time: one block every block's duration."""
 
-    def __init__(self, out: "AudioOutput") -> None:
+    def __init__(self, out: AudioOutput) -> None:
         self.out = out
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="audio_null", daemon=True)
@@ -112,7 +119,7 @@ class _NullDevice:
             self.thread.join(1.0)
 
 
-def _open_null(out: "AudioOutput", wanted_channels: int) -> None:
+def _open_null(out: AudioOutput, wanted_channels: int) -> None:
     out.channels = max(1, min(wanted_channels, 8))
     out.running = True  # nothing to wait for
     device = _NullDevice(out)
@@ -121,14 +128,21 @@ def _open_null(out: "AudioOutput", wanted_channels: int) -> None:
 
 
 # -ao: name -> opener. The opener sets the output's channels, latency and driver_close.
-AUDIO_DRIVERS: dict[str, Callable[["AudioOutput", int], None]] = {
+AUDIO_DRIVERS: dict[str, Callable[[AudioOutput, int], None]] = {
     "sounddevice": _open_sounddevice,
     "null": _open_null,
 }
 
 
-def open_audio(driver: str, pipeline: StreamPipeline, clocks: Clocks, control: PlaybackControl,
-               trace: Trace, wanted_rate: int, wanted_channels: int) -> "AudioOutput":
+def open_audio(
+    driver: str,
+    pipeline: StreamPipeline,
+    clocks: Clocks,
+    control: PlaybackControl,
+    trace: Trace,
+    wanted_rate: int,
+    wanted_channels: int,
+) -> AudioOutput:
     if wanted_rate <= 0:  # a damaged header: no device (and no null clock) runs at 0 Hz
         raise AudioUnavailable(f"no sample rate ({wanted_rate})")
     out = AudioOutput(pipeline, clocks, control, trace, wanted_rate, wanted_channels)
@@ -138,8 +152,15 @@ def open_audio(driver: str, pipeline: StreamPipeline, clocks: Clocks, control: P
 
 
 class AudioOutput:
-    def __init__(self, pipeline: StreamPipeline, clocks: Clocks, control: PlaybackControl, trace: Trace,
-                 rate: int, channels: int) -> None:
+    def __init__(
+        self,
+        pipeline: StreamPipeline,
+        clocks: Clocks,
+        control: PlaybackControl,
+        trace: Trace,
+        rate: int,
+        channels: int,
+    ) -> None:
         self.sampq = pipeline.frameq
         self.audioq = pipeline.pktq
         self.clocks = clocks
@@ -203,7 +224,9 @@ class AudioOutput:
             return data
         src = np.linspace(0.0, n - 1, wanted)
         idx = np.arange(n)
-        return np.stack([np.interp(src, idx, data[:, c]) for c in range(data.shape[1])], axis=1).astype(np.float32)
+        return np.stack([np.interp(src, idx, data[:, c]) for c in range(data.shape[1])], axis=1).astype(
+            np.float32
+        )
 
     def _pause(self, outdata: np.ndarray, dac_time: float) -> None:
         """Silence at once; on the first paused callback, rewind the buffer to the paused
@@ -274,7 +297,7 @@ class AudioOutput:
             if filled == 0:
                 first_pts = self.audio_buf_pts + self.audio_buf_index / self.rate
                 first_serial = self.audio_buf_serial
-            outdata[filled:filled + n] = buf[self.audio_buf_index:self.audio_buf_index + n]
+            outdata[filled : filled + n] = buf[self.audio_buf_index : self.audio_buf_index + n]
             filled += n
             self.audio_buf_index += n
         if filled < frames:

@@ -26,9 +26,12 @@ _STREAM_TYPES = {"v": "video", "V": "video", "a": "audio", "s": "subtitle", "d":
 @functools.cache
 def _classes() -> dict[str, int | None]:
     fmt, _, codec = libav.libs()
-    return {FORMAT: fmt.avformat_get_class(), CODEC: codec.avcodec_get_class(),
-            SWS: libav.optional_class("libswscale", "sws_get_class"),
-            SWR: libav.optional_class("libswresample", "swr_get_class")}
+    return {
+        FORMAT: fmt.avformat_get_class(),
+        CODEC: codec.avcodec_get_class(),
+        SWS: libav.optional_class("libswscale", "sws_get_class"),
+        SWR: libav.optional_class("libswresample", "swr_get_class"),
+    }
 
 
 def route(name: str) -> tuple[str, ...]:
@@ -40,8 +43,9 @@ def route(name: str) -> tuple[str, ...]:
         return ()
     stripped = name.split(":", 1)[0]  # "threads:v" -> "threads"
     targets = []
-    if (libav.find_option(classes[CODEC], stripped)
-            or (name[:1] in "vas" and libav.find_option(classes[CODEC], name[1:], children=False))):
+    if libav.find_option(classes[CODEC], stripped) or (
+        name[:1] in "vas" and libav.find_option(classes[CODEC], name[1:], children=False)
+    ):
         targets.append(CODEC)
     if libav.find_option(classes[FORMAT], name):
         targets.append(FORMAT)

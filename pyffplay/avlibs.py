@@ -14,8 +14,10 @@ import os
 
 import av
 
-_LIB_DIRS = (os.path.join(os.path.dirname(os.path.dirname(av.__file__)), "av.libs"),
-             os.path.join(os.path.dirname(av.__file__), ".dylibs"))
+_LIB_DIRS = (
+    os.path.join(os.path.dirname(os.path.dirname(av.__file__)), "av.libs"),
+    os.path.join(os.path.dirname(av.__file__), ".dylibs"),
+)
 
 
 class LibraryNotFound(OSError):
@@ -27,8 +29,9 @@ def load(name: str) -> ctypes.CDLL:
     """``load("avformat")`` -> PyAV's bundled libavformat; LibraryNotFound when PyAV was
     built against system libraries (then the process already has them: use the soname)."""
     for d in _LIB_DIRS:
-        found = sorted(glob.glob(os.path.join(d, f"lib{name}-*.so*"))
-                       + glob.glob(os.path.join(d, f"lib{name}.*")))
+        found = sorted(
+            glob.glob(os.path.join(d, f"lib{name}-*.so*")) + glob.glob(os.path.join(d, f"lib{name}.*"))
+        )
         if found:
             return ctypes.CDLL(found[0])
     major = av.library_versions.get(f"lib{name}", (None,))[0]

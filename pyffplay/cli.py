@@ -74,7 +74,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _start_ffmpeg_log(opts: "Options") -> None:
+def _start_ffmpeg_log(opts: Options) -> None:
     """As ffplay's main: FFmpeg's log at -loglevel on stderr, then the banner (show_banner)."""
     from pyffplay import fflog
 
@@ -104,7 +104,7 @@ def _local_path_error(name: str) -> str | None:
     return None
 
 
-def _play(opts: "Options") -> int:
+def _play(opts: Options) -> int:
     from pyffplay.errors import PlayerError
     from pyffplay.player import Player
 
@@ -117,8 +117,9 @@ def _play(opts: "Options") -> int:
         return 1
     messages = Messages(opts)
     messages.capture_stderr()
-    player = Player._for_command_line(opts, messages.on_event,
-                                      messages.status if opts.status_enabled else None, _T_START)
+    player = Player._for_command_line(
+        opts, messages.on_event, messages.status if opts.status_enabled else None, _T_START
+    )
     messages.player = player
     console = Console(player)
     # Signals and keys first: a Ctrl-C during start-up is a quit the player sees at once.
@@ -145,7 +146,7 @@ class Messages:
     """The status line, warnings and FFmpeg's log: on the terminal output's bottom row (and
     after exit), else on stderr through FFmpeg's log, whose lock keeps lines whole."""
 
-    def __init__(self, opts: "Options") -> None:
+    def __init__(self, opts: Options) -> None:
         from pyffplay import fflog
 
         self.opts = opts
@@ -252,7 +253,7 @@ class Messages:
 class Console:
     """The terminal around the player: keys from /dev/tty, signals, Ctrl-Z and fg."""
 
-    def __init__(self, player: "Player") -> None:
+    def __init__(self, player: Player) -> None:
         self.player = player
         self.keys: Any = None
         self._paused_by_stop = False

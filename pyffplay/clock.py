@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 AV_SYNC_THRESHOLD_MIN = 0.04
 AV_SYNC_THRESHOLD_MAX = 0.1
@@ -38,10 +38,11 @@ class Clock:
     follows; when it differs from the clock's serial the clock is obsolete (NaN).
     """
 
-    __slots__ = ("pts", "pts_drift", "last_updated", "speed", "serial", "paused",
-                 "queue_serial", "now")
+    __slots__ = ("pts", "pts_drift", "last_updated", "speed", "serial", "paused", "queue_serial", "now")
 
-    def __init__(self, queue_serial: Callable[[], int] | None = None, now: TimeSource = time.monotonic) -> None:
+    def __init__(
+        self, queue_serial: Callable[[], int] | None = None, now: TimeSource = time.monotonic
+    ) -> None:
         self.now = now
         self.speed = 1.0
         self.paused = False
@@ -74,11 +75,13 @@ class Clock:
         self.set(self.get(), self.serial)
         self.speed = speed
 
-    def sync_to_slave(self, slave: "Clock") -> None:
+    def sync_to_slave(self, slave: Clock) -> None:
         """Follow ``slave`` when this clock is unset or more than 10 s away from it."""
         clock = self.get()
         slave_clock = slave.get()
-        if not math.isnan(slave_clock) and (math.isnan(clock) or abs(clock - slave_clock) > AV_NOSYNC_THRESHOLD):
+        if not math.isnan(slave_clock) and (
+            math.isnan(clock) or abs(clock - slave_clock) > AV_NOSYNC_THRESHOLD
+        ):
             self.set(slave_clock, slave.serial)
 
 
@@ -91,8 +94,14 @@ def master_sync_type(wanted: str, has_video: bool, has_audio: bool) -> str:
     return AV_SYNC_EXTERNAL_CLOCK
 
 
-def vp_duration(last_pts: float, last_serial: int, last_duration: float,
-                pts: float, serial: int, max_frame_duration: float) -> float:
+def vp_duration(
+    last_pts: float,
+    last_serial: int,
+    last_duration: float,
+    pts: float,
+    serial: int,
+    max_frame_duration: float,
+) -> float:
     """Time between two queued pictures, falling back to the frame's nominal duration."""
     if last_serial == serial:
         d = pts - last_pts
@@ -102,8 +111,9 @@ def vp_duration(last_pts: float, last_serial: int, last_duration: float,
     return 0.0
 
 
-def compute_target_delay(delay: float, diff: float, max_frame_duration: float,
-                         smoothing: float = 0.0) -> float:
+def compute_target_delay(
+    delay: float, diff: float, max_frame_duration: float, smoothing: float = 0.0
+) -> float:
     """Stretch or shrink a frame's delay so video follows the master clock.
 
     ``diff`` is video clock minus master clock (NaN when unknown; pass 0 when video is
@@ -156,7 +166,9 @@ class AudioSync:
 
 def external_clock_speed(speed: float, video_packets: int | None, audio_packets: int | None) -> float:
     """check_external_clock_speed for realtime inputs; None means the stream is absent."""
-    if (video_packets is not None and video_packets <= 2) or (audio_packets is not None and audio_packets <= 2):
+    if (video_packets is not None and video_packets <= 2) or (
+        audio_packets is not None and audio_packets <= 2
+    ):
         return max(EXTERNAL_CLOCK_SPEED_MIN, speed - EXTERNAL_CLOCK_SPEED_STEP)
     if (video_packets is None or video_packets > 10) and (audio_packets is None or audio_packets > 10):
         return min(EXTERNAL_CLOCK_SPEED_MAX, speed + EXTERNAL_CLOCK_SPEED_STEP)

@@ -7,7 +7,8 @@ own with the stream's parameters copied in; otherwise PyAV's context for the str
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import av
 
@@ -21,8 +22,17 @@ def _copy_parameters(src: Any, dst: Any) -> None:
     """avcodec_parameters_to_context for what PyAV lets us set."""
     if src.extradata:
         dst.extradata = src.extradata
-    for name in ("width", "height", "pix_fmt", "sample_rate", "layout", "format", "bit_rate",
-                 "time_base", "framerate"):
+    for name in (
+        "width",
+        "height",
+        "pix_fmt",
+        "sample_rate",
+        "layout",
+        "format",
+        "bit_rate",
+        "time_base",
+        "framerate",
+    ):
         try:
             value = getattr(src, name, None)
             if value is not None:
@@ -51,8 +61,9 @@ def _hw_context(st: Any, device: str, warn: Callable[[str], None]) -> Any | None
     failures = []
     for name in names:
         try:
-            cc = av.CodecContext.create(st.codec_context.name, "r",
-                                        hwaccel=HWAccel(name, allow_software_fallback=True))
+            cc = av.CodecContext.create(
+                st.codec_context.name, "r", hwaccel=HWAccel(name, allow_software_fallback=True)
+            )
         except Exception as e:  # no device: PermissionError, ValueError, FFmpegError
             failures.append(f"{name}: {e.strerror if isinstance(e, OSError) and e.strerror else e}")
             continue

@@ -98,16 +98,44 @@ class Refresh:
     """Redraw the current picture (expose, resize, fg after Ctrl-Z)."""
 
 
-Command = (Quit | TogglePause | SetPause | Step | ToggleMute | SetMute | ChangeVolume | SetVolume
-           | ToggleFullScreen | Seek | SeekPage | SeekFraction | CycleStream | CycleShowMode | Refresh)
+Command = (
+    Quit
+    | TogglePause
+    | SetPause
+    | Step
+    | ToggleMute
+    | SetMute
+    | ChangeVolume
+    | SetVolume
+    | ToggleFullScreen
+    | Seek
+    | SeekPage
+    | SeekFraction
+    | CycleStream
+    | CycleShowMode
+    | Refresh
+)
 
 QUIT = Quit()
 
 # How a command is written in the trace (ffplay's names for what the key does).
-_TRACE_NAMES = {TogglePause: "pause", SetPause: "set_pause", Step: "step", ToggleMute: "mute",
-                SetMute: "set_mute", ChangeVolume: "volume", SetVolume: "set_volume",
-                ToggleFullScreen: "fullscreen", Seek: "seek", SeekPage: "seek_page",
-                SeekFraction: "seek_frac", CycleStream: "cycle", CycleShowMode: "show_mode", Refresh: "refresh", Quit: "quit"}
+_TRACE_NAMES = {
+    TogglePause: "pause",
+    SetPause: "set_pause",
+    Step: "step",
+    ToggleMute: "mute",
+    SetMute: "set_mute",
+    ChangeVolume: "volume",
+    SetVolume: "set_volume",
+    ToggleFullScreen: "fullscreen",
+    Seek: "seek",
+    SeekPage: "seek_page",
+    SeekFraction: "seek_frac",
+    CycleStream: "cycle",
+    CycleShowMode: "show_mode",
+    Refresh: "refresh",
+    Quit: "quit",
+}
 
 
 def trace_form(cmd: Command) -> list[object]:

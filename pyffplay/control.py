@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pyffplay.clock import AV_TIME_BASE, startup_volume, update_volume
 from pyffplay.sync import Clocks
-
-
 
 # A byte seek past the end lands this many seconds (at the bit rate) before it.
 END_MARGIN = 2.0
@@ -35,8 +34,13 @@ class InputInfo:
 
 
 class PlaybackControl:
-    def __init__(self, clocks: Clocks, volume: int, wake_reader: Callable[[], None],
-                 now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clocks: Clocks,
+        volume: int,
+        wake_reader: Callable[[], None],
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.clocks = clocks
         self.wake_reader = wake_reader
         self.now = now
@@ -107,8 +111,9 @@ class PlaybackControl:
         self.audio_volume = startup_volume(int(round(min(max(percent, 0.0), 100.0))))
 
     # -- seeking ----------------------------------------------------------------------
-    def stream_seek(self, pos: int, rel: int, accurate: bool | None = None, quiet: bool = False,
-                    by_bytes: bool = False) -> None:
+    def stream_seek(
+        self, pos: int, rel: int, accurate: bool | None = None, quiet: bool = False, by_bytes: bool = False
+    ) -> None:
         if not self.seek_req:
             self.seek_bytes = by_bytes
             self.seek_pos = pos

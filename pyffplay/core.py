@@ -18,8 +18,9 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pyffplay import commands as cmd
 from pyffplay import libav
@@ -30,9 +31,9 @@ from pyffplay.codec_setup import decoder_context
 from pyffplay.control import PlaybackControl, choose_seek_by_bytes
 from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
 from pyffplay.errors import thread_failed
-from pyffplay.handlers import execute
 from pyffplay.external_subs import ExternalSubtitles
 from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
+from pyffplay.handlers import execute
 from pyffplay.options import Options
 from pyffplay.pipeline import StreamPipeline
 from pyffplay.refresh import VideoRefresh
@@ -40,7 +41,7 @@ from pyffplay.report import Reporter
 from pyffplay.sdl_sync import Cond, Mutex
 from pyffplay.sync import Clocks
 from pyffplay.video_output import VideoOutput
-from pyffplay.visualize import SHOW_MODE_RDFT, SHOW_MODE_VIDEO, SampleTap, next_show_mode
+from pyffplay.visualize import SHOW_MODE_RDFT, SHOW_MODE_VIDEO, SampleTap
 
 REFRESH_RATE = 0.01
 AVFMT_TS_DISCONT = 0x0200
@@ -67,9 +68,18 @@ class VideoState:
         self.wait_mutex = Mutex()
         self.control = PlaybackControl(self.clocks, opts.volume, self.wake_reader)
         self.control.byte_position = self._byte_position
-        self.refresh = VideoRefresh(self.video, self.audio, self.subtitle, self.clocks, self.control,
-                                    output, self.trace, framedrop=opts.framedrop, untimed=opts.untimed,
-                                    rdftspeed=opts.rdftspeed)
+        self.refresh = VideoRefresh(
+            self.video,
+            self.audio,
+            self.subtitle,
+            self.clocks,
+            self.control,
+            output,
+            self.trace,
+            framedrop=opts.framedrop,
+            untimed=opts.untimed,
+            rdftspeed=opts.rdftspeed,
+        )
         self.refresh.audio_running = lambda: self.audio_out is not None and self.audio_out.running
         self.refresh.on_seek_shown = self._seek_shown
         self.audio_out: AudioOutput | None = None
@@ -137,18 +147,30 @@ class VideoState:
             self.video.open(st, cc, self.continue_read_thread, self.wait_mutex)
             self.clocks.has_video = True
             refresh, opts = self.refresh, self.opts
-            self.video.start(lambda: video_thread(self.video, refresh, self.clocks, self.control, self.trace,
-                                                  opts.autorotate, self.output.set_default_window_size,
-                                                  opts.decoder_reorder_pts, opts.vfilters,
-                                                  opts.filter_threads),
-                             partial(thread_failed, self, "video"))
+            self.video.start(
+                lambda: video_thread(
+                    self.video,
+                    refresh,
+                    self.clocks,
+                    self.control,
+                    self.trace,
+                    opts.autorotate,
+                    self.output.set_default_window_size,
+                    opts.decoder_reorder_pts,
+                    opts.vfilters,
+                    opts.filter_threads,
+                ),
+                partial(thread_failed, self, "video"),
+            )
         elif st.type == "subtitle":
             self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
             canvas = libav.stream_dimensions(st.container, st.index)
             ext = self.external_subs
             offset = ext.pts_offset if ext is not None and ext.is_stream(st) else 0.0
-            self.subtitle.start(lambda: subtitle_thread(self.subtitle, canvas, offset),
-                                partial(thread_failed, self, "subtitle"))
+            self.subtitle.start(
+                lambda: subtitle_thread(self.subtitle, canvas, offset),
+                partial(thread_failed, self, "subtitle"),
+            )
 
     # -- stream numbers: the main input's, then -sub FILE's -------------------------------
     def is_external(self, st: Any) -> bool:
@@ -185,8 +207,10 @@ class VideoState:
             self.post(cmd.Refresh())  # a subtitle on screen goes (or changes) at once, paused too
         self.trace.event("stream", type=kind, **{"from": old, "to": new})
         self.reporter.event("stream", type=kind, old=old, new=new)
-        self.streams = [dict(s, selected=(s["index"] == new) if s["type"] == kind else s["selected"])
-                        for s in self.streams]
+        self.streams = [
+            dict(s, selected=(s["index"] == new) if s["type"] == kind else s["selected"])
+            for s in self.streams
+        ]
 
     def _open_audio(self, st: Any, cc: Any) -> None:
         channels = cc.layout.nb_channels if cc.layout else 2
@@ -201,8 +225,9 @@ class VideoState:
             drivers = ["sounddevice", "null"] if self._video_wanted() else ["sounddevice"]
         for driver in drivers:
             try:
-                self.audio_out = open_audio(driver, self.audio, self.clocks, self.control, self.trace,
-                                            cc.sample_rate, channels)
+                self.audio_out = open_audio(
+                    driver, self.audio, self.clocks, self.control, self.trace, cc.sample_rate, channels
+                )
                 break
             except AudioUnavailable as e:
                 self.audio_failure = self.audio_failure or f"audio output unavailable ({e})"
@@ -216,13 +241,17 @@ class VideoState:
     def _start_audio(self, st: Any, cc: Any, out: AudioOutput) -> None:
         self.audio.open(st, cc, self.continue_read_thread, self.wait_mutex)
         self.clocks.has_audio = True
-        self.audio.start(lambda: audio_thread(self.audio, out.rate, out.channels, self.opts.afilters,
-                                              self.opts.filter_threads),
-                         partial(thread_failed, self, "audio"))
+        self.audio.start(
+            lambda: audio_thread(
+                self.audio, out.rate, out.channels, self.opts.afilters, self.opts.filter_threads
+            ),
+            partial(thread_failed, self, "audio"),
+        )
 
     def _video_wanted(self) -> bool:
-        return not self.opts.video_disable and self.ic is not None and any(
-            True for _ in self.ic.streams.video)
+        return (
+            not self.opts.video_disable and self.ic is not None and any(True for _ in self.ic.streams.video)
+        )
 
     def opened(self, ic: Any) -> None:
         self.ic = ic
@@ -230,8 +259,9 @@ class VideoState:
         if ic.duration and ic.duration > 0:
             # No picture lasts longer than the whole file: a longer gap between two pictures
             # is a damaged timestamp, timed by the frame rate instead (ffplay freezes on it).
-            self.refresh.max_frame_duration = min(self.refresh.max_frame_duration,
-                                                  max(1.0, ic.duration / AV_TIME_BASE))
+            self.refresh.max_frame_duration = min(
+                self.refresh.max_frame_duration, max(1.0, ic.duration / AV_TIME_BASE)
+            )
         chapters = ic.chapters() if callable(ic.chapters) else ic.chapters
         starts = tuple(sorted(float(c["start"] * c["time_base"]) for c in chapters)) if chapters else ()
         self.control.info.start_time = ic.start_time or 0
@@ -239,8 +269,9 @@ class VideoState:
         self.control.info.chapter_starts = starts
         self.control.info.bit_rate = ic.bit_rate or 0
         self.control.info.size = (self.avio.size if self.avio is not None else None) or 0
-        self.control.info.seek_by_bytes = choose_seek_by_bytes(self.opts.seek_by_bytes, ic.format,
-                                                        self.control.info.size)
+        self.control.info.seek_by_bytes = choose_seek_by_bytes(
+            self.opts.seek_by_bytes, ic.format, self.control.info.size
+        )
         self.refresh.infinite_buffer = self.infinite_buffer
         # ffplay: the picture when there is one, else the spectrum; -showmode when given.
         mode = self.opts.show_mode or (SHOW_MODE_VIDEO if self.video.is_open else SHOW_MODE_RDFT)
@@ -263,14 +294,24 @@ class VideoState:
         all_streams = list(ic.streams)
         if self.external_subs is not None:
             all_streams.append(self.external_subs.stream)
-        self.streams = [{"index": self.stream_number(s), "type": s.type,
-                         "codec": s.codec_context.name if s.codec_context else None,
-                         "language": s.metadata.get("language"), "selected": self.stream_number(s) in playing}
-                        for s in all_streams]
+        self.streams = [
+            {
+                "index": self.stream_number(s),
+                "type": s.type,
+                "codec": s.codec_context.name if s.codec_context else None,
+                "language": s.metadata.get("language"),
+                "selected": self.stream_number(s) in playing,
+            }
+            for s in all_streams
+        ]
         self.is_open = True
-        self.trace.event("open", duration=ic.duration / AV_TIME_BASE if ic.duration else None,
-                         video=self.video.is_open, audio=self.audio.is_open,
-                         ao=self.audio_out.driver if self.audio_out is not None else None)
+        self.trace.event(
+            "open",
+            duration=ic.duration / AV_TIME_BASE if ic.duration else None,
+            video=self.video.is_open,
+            audio=self.audio.is_open,
+            ao=self.audio_out.driver if self.audio_out is not None else None,
+        )
         self.reporter.event("open", duration=ic.duration / AV_TIME_BASE if ic.duration else None)
 
     @contextlib.contextmanager
@@ -330,7 +371,9 @@ class VideoState:
             while self.quit_reason is None:
                 self.output.poll_events(self.post)
                 # Commands wait for the input to open (ffplay ignores keys until then).
-                while self.commands and (self.is_open or isinstance(self.commands[0], (cmd.Quit, cmd.Refresh))):
+                while self.commands and (
+                    self.is_open or isinstance(self.commands[0], (cmd.Quit, cmd.Refresh))
+                ):
                     self.execute(self.commands.popleft())
                 if self.quit_reason is not None:
                     break
@@ -356,10 +399,16 @@ class VideoState:
             return
         clocks = self.clocks
         has_a, has_v = self.audio.is_open, self.video.is_open
-        self.reporter.print_status(clocks.get_master_clock(), clocks.av_diff(), has_a, has_v,
-                                   self.refresh.frame_drops, self.audio.pktq.size if has_a else 0,
-                                   self.video.pktq.size if has_v else 0,
-                                   self.subtitle.pktq.size if self.subtitle.is_open else 0)
+        self.reporter.print_status(
+            clocks.get_master_clock(),
+            clocks.av_diff(),
+            has_a,
+            has_v,
+            self.refresh.frame_drops,
+            self.audio.pktq.size if has_a else 0,
+            self.video.pktq.size if has_v else 0,
+            self.subtitle.pktq.size if self.subtitle.is_open else 0,
+        )
 
     def position(self) -> float | None:
         pos = self.clocks.get_master_clock()
@@ -387,9 +436,11 @@ class VideoState:
         if self.avio is not None:
             with contextlib.suppress(Exception):
                 self.avio.close()
-        if self.external_subs is not None and not (self.subtitle.decoder is not None
-                                                   and self.subtitle.decoder.thread is not None
-                                                   and self.subtitle.decoder.thread.is_alive()):
+        if self.external_subs is not None and not (
+            self.subtitle.decoder is not None
+            and self.subtitle.decoder.thread is not None
+            and self.subtitle.decoder.thread.is_alive()
+        ):
             self.external_subs.close()
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)

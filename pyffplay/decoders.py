@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
@@ -38,7 +39,9 @@ PTS_TOLERANCE = 0.002
 
 
 class Decoder:
-    def __init__(self, codec_context: Any, queue: PacketQueue, empty_queue_cond: Any, wait_mutex: Any) -> None:
+    def __init__(
+        self, codec_context: Any, queue: PacketQueue, empty_queue_cond: Any, wait_mutex: Any
+    ) -> None:
         self.avctx = codec_context
         self.queue = queue
         self.empty_queue_cond = empty_queue_cond
@@ -72,6 +75,7 @@ class Decoder:
         """Run ``target`` in a thread; an exception goes to ``on_error`` (errors.thread_failed:
         a PlayerError such as a bad -vf keeps its message; any other drops the stream or ends
         playback): never a traceback, a frozen picture or a hang."""
+
         def run() -> None:
             try:
                 target()
@@ -151,10 +155,18 @@ class Decoder:
 _END = object()  # marks the end of a drained stream in Decoder.pending
 
 
-def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Clocks",
-                 control: "PlaybackControl", trace: "Trace", autorotate: bool,
-                 on_shape: Callable[[int, int, tuple[int, int]], None], reorder_pts: int = -1,
-                 vfilters: tuple[str, ...] = (), filter_threads: int = 0) -> None:
+def video_thread(
+    video: StreamPipeline,
+    refresh: VideoRefresh,
+    clocks: Clocks,
+    control: PlaybackControl,
+    trace: Trace,
+    autorotate: bool,
+    on_shape: Callable[[int, int, tuple[int, int]], None],
+    reorder_pts: int = -1,
+    vfilters: tuple[str, ...] = (),
+    filter_threads: int = 0,
+) -> None:
     """Decode pictures, drop the ones already late (early drop), filter (-vf, autorotation)
     and queue the rest."""
     d = video.decoder
@@ -176,9 +188,13 @@ def video_thread(video: "StreamPipeline", refresh: "VideoRefresh", clocks: "Cloc
             continue  # before an accurate seek's target
         if refresh.framedrop_active() and ts is not None and not (control.step or control.paused):
             diff = dpts - clocks.get_master_clock()
-            if (not math.isnan(diff) and abs(diff) < AV_NOSYNC_THRESHOLD
-                    and diff - refresh.frame_last_filter_delay < 0
-                    and d.pkt_serial == clocks.vidclk.serial and video.pktq.nb_packets):
+            if (
+                not math.isnan(diff)
+                and abs(diff) < AV_NOSYNC_THRESHOLD
+                and diff - refresh.frame_last_filter_delay < 0
+                and d.pkt_serial == clocks.vidclk.serial
+                and video.pktq.nb_packets
+            ):
                 refresh.frame_drops_early += 1
                 trace.event("drop", pts=dpts, serial=d.pkt_serial, kind="early")
                 continue
@@ -211,8 +227,9 @@ def frame_timestamp(frame: Any, reorder_pts: int) -> int | None:
     return frame.pts if frame.pts is not None else frame.dts
 
 
-def queue_picture(pictq: "FrameQueue", frame: Any, pts: float, duration: float, serial: int,
-                  sar: tuple[int, int]) -> Any:
+def queue_picture(
+    pictq: FrameQueue, frame: Any, pts: float, duration: float, serial: int, sar: tuple[int, int]
+) -> Any:
     """Fill the next writable slot of pictq (the caller pushes it); None on abort."""
     vp = pictq.peek_writable()
     if vp is None:
@@ -247,8 +264,11 @@ class AudioConverter:
 
     def convert(self, frame: Any) -> list[np.ndarray]:
         """(samples, channels) float32 arrays; several, or none, when resampling buffers."""
-        if (frame.sample_rate == self.rate and frame.format.name in ("fltp", "flt")
-                and frame.layout.nb_channels == self.channels):
+        if (
+            frame.sample_rate == self.rate
+            and frame.format.name in ("fltp", "flt")
+            and frame.layout.nb_channels == self.channels
+        ):
             # The common case (AAC, Opus, Vorbis decode to float): only the interleave is
             # left, one strided view; the callback's copy into the device buffer does it.
             planes = frame.to_ndarray()
@@ -260,8 +280,9 @@ class AudioConverter:
         return [out.to_ndarray().reshape(-1, self.channels) for out in self._resampler.resample(frame)]
 
 
-def audio_thread(audio: "StreamPipeline", rate: int, channels: int, afilter: str | None = None,
-                 filter_threads: int = 0) -> None:
+def audio_thread(
+    audio: StreamPipeline, rate: int, channels: int, afilter: str | None = None, filter_threads: int = 0
+) -> None:
     """Decode, convert to the device's float32 layout and rate (through -af when given),
     and queue into sampq."""
     d = audio.decoder
@@ -294,7 +315,9 @@ def audio_thread(audio: "StreamPipeline", rate: int, channels: int, afilter: str
         # The resampler may hold back a few samples; later output keeps its own timing.
         offset = 0.0
         for samples, block_pts in blocks:
-            start = block_pts if block_pts is not None else (pts + offset if not math.isnan(pts) else math.nan)
+            start = (
+                block_pts if block_pts is not None else (pts + offset if not math.isnan(pts) else math.nan)
+            )
             offset += samples.shape[0] / rate
             skip = d.before_target(d.pkt_serial, start, samples.shape[0] / rate)
             if skip is not None:
@@ -318,7 +341,7 @@ def audio_thread(audio: "StreamPipeline", rate: int, channels: int, afilter: str
         next_pts = (pts + frame.samples / frame.sample_rate) if not math.isnan(pts) else math.nan
 
 
-def subtitle_thread(subtitle: "StreamPipeline", canvas: tuple[int, int], pts_offset: float = 0.0) -> None:
+def subtitle_thread(subtitle: StreamPipeline, canvas: tuple[int, int], pts_offset: float = 0.0) -> None:
     """Queue subtitles, bitmap and text (ffplay queues bitmaps only), ready to draw, with
     their display times. ``canvas`` is the bitmaps' coordinate space ((0, 0): the video's);
     ``pts_offset`` puts an external file's times on the main input's clock."""

@@ -15,11 +15,11 @@ import av
 from pyffplay import fflog, libav
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.decoders import PTS_TOLERANCE
-from pyffplay.errors import InputError, PlayerError, inject_fault, thread_failed
+from pyffplay.errors import InputError, inject_fault, thread_failed
 from pyffplay.external_subs import ExternalSubtitles
 from pyffplay.net_avio import opens_itself, timeout_seconds
-from pyffplay.sources import open_source
 from pyffplay.packet_queue import MAX_QUEUE_SIZE
+from pyffplay.sources import open_source
 from pyffplay.stream_spec import SpecifierError, StreamInfo, matching_streams, stream_infos
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def format_options(opts: Any) -> dict[str, str]:
     return options
 
 
-def open_container(vs: "VideoState") -> Any:
+def open_container(vs: VideoState) -> Any:
     """Open the memory AVIO and the container; InputError with one clear line on failure."""
     opts = vs.opts
     name = opts.input
@@ -58,13 +58,26 @@ def open_container(vs: "VideoState") -> Any:
     # pipe_seek_end=False: FFmpeg asks a pipe for its size (SEEK_END); answering would
     # mean reading a live pipe to its end before playing anything.
     # on_warning: told once when FFmpeg seeks to bytes of a pipe that were dropped.
-    avio = open_source(vs.source, opts.input or "", av_options=dict(opts.format_opts),
-                       interrupt=lambda: vs.abort_request, max_memory=opts.avio_mem,
-                       max_disk=opts.avio_disk, pipe_seek_end=False, on_warning=vs.warn)
+    avio = open_source(
+        vs.source,
+        opts.input or "",
+        av_options=dict(opts.format_opts),
+        interrupt=lambda: vs.abort_request,
+        max_memory=opts.avio_mem,
+        max_disk=opts.avio_disk,
+        pipe_seek_end=False,
+        on_warning=vs.warn,
+    )
     vs.avio = avio
     try:
-        return av.open(avio, mode="r", format=opts.format, container_options=format_opts,
-                       buffer_size=AVIO_BUFFER_SIZE, metadata_errors="replace")
+        return av.open(
+            avio,
+            mode="r",
+            format=opts.format,
+            container_options=format_opts,
+            buffer_size=AVIO_BUFFER_SIZE,
+            metadata_errors="replace",
+        )
     except (av.error.FFmpegError, EOFError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
@@ -75,7 +88,7 @@ def open_container(vs: "VideoState") -> Any:
         raise InputError(f"{name}: {getattr(e, 'strerror', None) or e or 'cannot read input'}") from None
 
 
-def _wanted_index(vs: "VideoState", ic: Any, kind: str, infos: list[StreamInfo]) -> int | None:
+def _wanted_index(vs: VideoState, ic: Any, kind: str, infos: list[StreamInfo]) -> int | None:
     """-vst/-ast/-sst: the first stream of that type the specifier matches; -1 when it
     matches none (that type is then not played, as ffplay); None when not given."""
     spec = getattr(vs.opts, f"wanted_{kind}")
@@ -91,7 +104,7 @@ def _wanted_index(vs: "VideoState", ic: Any, kind: str, infos: list[StreamInfo])
     return matched[0].index
 
 
-def _open_direct(vs: "VideoState", format_opts: dict[str, str]) -> Any:
+def _open_direct(vs: VideoState, format_opts: dict[str, str]) -> Any:
     """rtsp://, rtp://, sap://, -f rtsp ...: FFmpeg's demuxer opens its own connections
     (packets, not a byte stream), with the format and protocol options."""
     # PyAV's own interrupt callback bounds the open and each read (-timeout, default 10 s):
@@ -99,8 +112,14 @@ def _open_direct(vs: "VideoState", format_opts: dict[str, str]) -> Any:
     timeout = timeout_seconds(format_opts) or None
     t0 = time.monotonic()
     try:
-        return av.open(vs.source, mode="r", format=vs.opts.format, container_options=format_opts,
-                       timeout=timeout, metadata_errors="replace")
+        return av.open(
+            vs.source,
+            mode="r",
+            format=vs.opts.format,
+            container_options=format_opts,
+            timeout=timeout,
+            metadata_errors="replace",
+        )
     except (av.error.FFmpegError, OSError, ValueError) as e:
         if vs.abort_request:
             raise InputError("interrupted") from None
@@ -109,7 +128,7 @@ def _open_direct(vs: "VideoState", format_opts: dict[str, str]) -> Any:
         raise InputError(f"{vs.opts.input}: {getattr(e, 'strerror', None) or e}") from None
 
 
-def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
+def pick_streams(vs: VideoState, ic: Any) -> tuple[Any, Any, Any]:
     """ffplay's stream choice: the wanted stream, else av_find_best_stream (related to the
     video for audio, to the audio or video for subtitles); cover pictures are not video."""
     opts = vs.opts
@@ -139,14 +158,14 @@ def pick_streams(vs: "VideoState", ic: Any) -> tuple[Any, Any, Any]:
     return video, audio, subtitle
 
 
-def read_thread(vs: "VideoState") -> None:
+def read_thread(vs: VideoState) -> None:
     try:
         _read_loop(vs)
     except Exception as e:  # one line for the user, the detail to the trace (errors.py)
         thread_failed(vs, "read", e)
 
 
-def _read_loop(vs: "VideoState") -> None:
+def _read_loop(vs: VideoState) -> None:
     opts = vs.opts
     ic = open_container(vs)
     vs.ic = ic  # before the streams open: -vn / audio failure messages look at it
@@ -171,14 +190,17 @@ def _read_loop(vs: "VideoState") -> None:
         raise InputError(f"{opts.input}: no audio or video stream to play")
     if opts.subtitle_file is not None:
         start_time = (ic.start_time or 0) / AV_TIME_BASE
-        vs.external_subs = ExternalSubtitles(opts.subtitle_file, len(ic.streams), start_time,
-                                             interrupt=lambda: vs.abort_request)
+        vs.external_subs = ExternalSubtitles(
+            opts.subtitle_file, len(ic.streams), start_time, interrupt=lambda: vs.abort_request
+        )
         if video is not None and not opts.subtitle_disable and opts.wanted_subtitle is None:
             subtitle = vs.external_subs.stream  # given on the command line: shown by default
     if video is not None:
         cc = video.codec_context
         sar = video.sample_aspect_ratio or getattr(cc, "sample_aspect_ratio", None)
-        vs.output.set_default_window_size(cc.width, cc.height, (sar.numerator, sar.denominator) if sar else (0, 1))
+        vs.output.set_default_window_size(
+            cc.width, cc.height, (sar.numerator, sar.denominator) if sar else (0, 1)
+        )
     if audio is not None:
         vs.stream_component_open(audio)
     if video is not None:
@@ -275,7 +297,7 @@ def _read_loop(vs: "VideoState") -> None:
             past_end.add(packet.stream_index)
 
 
-def _input_error(vs: "VideoState") -> str | None:
+def _input_error(vs: VideoState) -> str | None:
     """A read error of the input after it opened (a dropped or stalled connection)."""
     return getattr(vs.avio, "error", None) if vs.avio is not None else None
 
@@ -295,7 +317,7 @@ def _input_failed(avio: Any) -> None:
     raise err
 
 
-def _demuxed(vs: "VideoState") -> list[Any]:
+def _demuxed(vs: VideoState) -> list[Any]:
     """The open streams of the main input (an external subtitle file is queued apart)."""
     return [p.st for p in vs.pipelines if p.is_open and not vs.is_external(p.st)]
 
@@ -304,16 +326,16 @@ def _is_cover(st: Any) -> bool:
     return bool(st.disposition & av.stream.Disposition.attached_pic)
 
 
-def _queue_cover(vs: "VideoState", packet: Any) -> None:
+def _queue_cover(vs: VideoState, packet: Any) -> None:
     vs.video.pktq.put(packet)
     vs.video.pktq.put_nullpacket()
 
 
-def _queues_by_stream(vs: "VideoState") -> dict[int, Any]:
+def _queues_by_stream(vs: VideoState) -> dict[int, Any]:
     return {st.index: p.pktq for p in vs.pipelines if (st := p.st) is not None and not vs.is_external(st)}
 
 
-def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
+def stream_cycle_channel(vs: VideoState, ic: Any, kind: str) -> None:
     """ffplay's stream_cycle_channel: the next stream of ``kind`` (within the video's program
     for audio and subtitles); past the last subtitle stream, subtitles go off."""
     pipeline = {"video": vs.video, "audio": vs.audio, "subtitle": vs.subtitle}[kind]
@@ -372,7 +394,7 @@ def stream_cycle_channel(vs: "VideoState", ic: Any, kind: str) -> None:
             pipeline.pktq.put_nullpacket()  # nothing more will come: let it finish
 
 
-def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
+def _nothing_to_play(vs: VideoState, video: Any, audio: Any) -> str:
     """Say why no stream could be played, naming the reason, not "failed to open"."""
     opts = vs.opts
     reasons = []
@@ -390,12 +412,12 @@ def _nothing_to_play(vs: "VideoState", video: Any, audio: Any) -> str:
     return f"{opts.input}: nothing to play: " + " and ".join(reasons)
 
 
-def _dec_loop(vs: "VideoState") -> bool:
+def _dec_loop(vs: VideoState) -> bool:
     vs.loop_left -= 1
     return vs.loop_left != 0
 
 
-def _signal_eof(vs: "VideoState") -> None:
+def _signal_eof(vs: VideoState) -> None:
     if vs.eof:
         return
     for p in vs.pipelines:
@@ -404,7 +426,7 @@ def _signal_eof(vs: "VideoState") -> None:
     vs.eof = True
 
 
-def _queues_full(vs: "VideoState") -> bool:
+def _queues_full(vs: VideoState) -> bool:
     if vs.infinite_buffer:
         return False
     if sum(p.pktq.size for p in vs.pipelines) > MAX_QUEUE_SIZE:
@@ -412,13 +434,13 @@ def _queues_full(vs: "VideoState") -> bool:
     return all(p.has_enough_packets() for p in vs.pipelines)
 
 
-def _playback_ended(vs: "VideoState") -> bool:
+def _playback_ended(vs: VideoState) -> bool:
     if vs.control.paused:
         return False
     return vs.audio.finished() and vs.video.finished()
 
 
-def _in_play_range(vs: "VideoState", packet: Any) -> bool:
+def _in_play_range(vs: VideoState, packet: Any) -> bool:
     duration = vs.opts.duration
     if duration is None:
         return True
@@ -430,7 +452,7 @@ def _in_play_range(vs: "VideoState", packet: Any) -> bool:
     return (ts - stream_start) * float(st.time_base) - (vs.opts.start_time or 0) <= duration
 
 
-def _do_seek(vs: "VideoState", ic: Any) -> None:
+def _do_seek(vs: VideoState, ic: Any) -> None:
     control = vs.control
     target = control.seek_pos
     dropped = vs.avio.dropped_seeks
@@ -464,7 +486,7 @@ def _do_seek(vs: "VideoState", ic: Any) -> None:
         control.step_to_next_frame()
 
 
-def _queue_external(vs: "VideoState", position: float) -> None:
+def _queue_external(vs: VideoState, position: float) -> None:
     """-sub FILE playing: its packets from ``position`` on (after a flush: seek, switch, open)."""
     ext = vs.external_subs
     if ext is not None and vs.subtitle.is_open and ext.is_stream(vs.subtitle.st):
@@ -479,4 +501,3 @@ def _is_realtime(ic: Any, name: str) -> bool:
     if ic.format.name in ("rtp", "rtsp", "sdp"):
         return True
     return name.startswith(("rtp:", "udp:"))
-

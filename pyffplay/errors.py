@@ -104,6 +104,7 @@ def drop_stream(vs: VideoState, kind: str) -> None:
 # (default 1): the N-th frame of a decoder or call of the audio callback, the N-th byte
 # read by the input reader. Unset, the hook costs one global lookup.
 
+
 class FaultInjected(RuntimeError):
     """Raised by inject_fault for the end-to-end tests of thread failures."""
 

@@ -11,7 +11,8 @@ main input's start time.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import av
 
@@ -21,8 +22,9 @@ from pyffplay.sources import open_source
 
 
 class ExternalSubtitles:
-    def __init__(self, path: str, index: int, start_time: float,
-                 interrupt: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self, path: str, index: int, start_time: float, interrupt: Callable[[], bool] | None = None
+    ) -> None:
         self.path = path
         self.index = index  # the stream number it is known by (after the main input's)
         self.pts_offset = start_time  # seconds added to put its times on the main clock

@@ -40,17 +40,21 @@ class LibVersion(NamedTuple):
     running: tuple[int, int, int]  # what answers now
 
 
-def program_info(version: str, ffmpeg: str, pyav: str, python: str, configuration: str,
-                 indent: str) -> list[str]:
+def program_info(
+    version: str, ffmpeg: str, pyav: str, python: str, configuration: str, indent: str
+) -> list[str]:
     """ffmpeg's print_program_info, saying what pyffplay is and which FFmpeg it runs on."""
-    return [f"pyffplay version {version} (ffplay ported to Python) with FFmpeg {ffmpeg} "
-            "Copyright (c) the FFmpeg developers",
-            f"{indent}built with Python {python}, PyAV {pyav}",
-            f"{indent}configuration: {configuration}"]
+    return [
+        f"pyffplay version {version} (ffplay ported to Python) with FFmpeg {ffmpeg} "
+        "Copyright (c) the FFmpeg developers",
+        f"{indent}built with Python {python}, PyAV {pyav}",
+        f"{indent}configuration: {configuration}",
+    ]
 
 
 def lib_version_lines(libs: Iterable[LibVersion], indent: str) -> list[str]:
     """``  libavutil      60. 26.102 / 60. 26.102``"""
+
     def triplet(v: tuple[int, int, int]) -> str:
         return f"{v[0]:2d}.{v[1]:3d}.{v[2]:3d}"
 
@@ -92,16 +96,22 @@ def banner_lines() -> list[str]:
     from pyffplay import __version__
 
     ffmpeg, pyav, conf = _ffmpeg_facts()
-    return (program_info(__version__, ffmpeg, pyav, platform.python_version(), conf, "  ")
-            + lib_version_lines(gather_lib_versions(), "  "))
+    return program_info(__version__, ffmpeg, pyav, platform.python_version(), conf, "  ") + lib_version_lines(
+        gather_lib_versions(), "  "
+    )
 
 
 def version_text() -> str:
     from pyffplay import __version__
 
     ffmpeg, pyav, conf = _ffmpeg_facts()
-    return "\n".join(program_info(__version__, ffmpeg, pyav, platform.python_version(), conf, "")
-                     + lib_version_lines(gather_lib_versions(), "")) + "\n"
+    return (
+        "\n".join(
+            program_info(__version__, ffmpeg, pyav, platform.python_version(), conf, "")
+            + lib_version_lines(gather_lib_versions(), "")
+        )
+        + "\n"
+    )
 
 
 def buildconf_lines(configuration: str, indent: str = "  ") -> list[str]:
@@ -118,17 +128,19 @@ def license_text() -> str:
     lib = avlibs.load("avutil")
     lib.avutil_license.restype = ctypes.c_char_p
     ff_license = avlibs.cstr(lib.avutil_license())
-    return ("pyffplay is free software; you can redistribute it and/or\n"
-            "modify it under the terms of the GNU Lesser General Public\n"
-            "License as published by the Free Software Foundation; either\n"
-            "version 2.1 of the License, or (at your option) any later version.\n"
-            "\n"
-            "pyffplay is distributed in the hope that it will be useful,\n"
-            "but WITHOUT ANY WARRANTY; without even the implied warranty of\n"
-            "MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU\n"
-            "Lesser General Public License for more details.\n"
-            "\n"
-            f"It runs on PyAV's FFmpeg, whose libraries are licensed: {ff_license}.\n")
+    return (
+        "pyffplay is free software; you can redistribute it and/or\n"
+        "modify it under the terms of the GNU Lesser General Public\n"
+        "License as published by the Free Software Foundation; either\n"
+        "version 2.1 of the License, or (at your option) any later version.\n"
+        "\n"
+        "pyffplay is distributed in the hope that it will be useful,\n"
+        "but WITHOUT ANY WARRANTY; without even the implied warranty of\n"
+        "MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU\n"
+        "Lesser General Public License for more details.\n"
+        "\n"
+        f"It runs on PyAV's FFmpeg, whose libraries are licensed: {ff_license}.\n"
+    )
 
 
 # -- formats ------------------------------------------------------------------------------
@@ -139,8 +151,9 @@ class FormatEntry(NamedTuple):
     mux: bool
 
 
-def merge_formats(demuxers: Iterable[tuple[str, str]],
-                  muxers: Iterable[tuple[str, str]]) -> list[FormatEntry]:
+def merge_formats(
+    demuxers: Iterable[tuple[str, str]], muxers: Iterable[tuple[str, str]]
+) -> list[FormatEntry]:
     """One row per name, sorted as strcmp does; a name both muxed and demuxed keeps the
     muxer's description, as ffmpeg's show_formats_devices does."""
     rows: dict[str, list] = {}
@@ -180,10 +193,22 @@ def _iterate(fn: Any, restype: type) -> list[Any]:
 
 def gather_formats(which: str = "all") -> list[FormatEntry]:
     fmt = avlibs.load("avformat")
-    demux = [] if which == "muxers" else [(avlibs.cstr(p.contents.name), avlibs.cstr(p.contents.long_name))
-                                         for p in _iterate(fmt.av_demuxer_iterate, _NameLong)]
-    mux = [] if which == "demuxers" else [(avlibs.cstr(p.contents.name), avlibs.cstr(p.contents.long_name))
-                                         for p in _iterate(fmt.av_muxer_iterate, _NameLong)]
+    demux = (
+        []
+        if which == "muxers"
+        else [
+            (avlibs.cstr(p.contents.name), avlibs.cstr(p.contents.long_name))
+            for p in _iterate(fmt.av_demuxer_iterate, _NameLong)
+        ]
+    )
+    mux = (
+        []
+        if which == "demuxers"
+        else [
+            (avlibs.cstr(p.contents.name), avlibs.cstr(p.contents.long_name))
+            for p in _iterate(fmt.av_muxer_iterate, _NameLong)
+        ]
+    )
     return merge_formats(demux, mux)
 
 
@@ -206,13 +231,23 @@ def format_protocols(inputs: Iterable[str], outputs: Iterable[str]) -> str:
 
 # -- codecs -------------------------------------------------------------------------------
 class _Descriptor(ctypes.Structure):  # AVCodecDescriptor's first members
-    _fields_ = [("id", ctypes.c_int), ("type", ctypes.c_int), ("name", ctypes.c_char_p),
-                ("long_name", ctypes.c_char_p), ("props", ctypes.c_int)]
+    _fields_ = [
+        ("id", ctypes.c_int),
+        ("type", ctypes.c_int),
+        ("name", ctypes.c_char_p),
+        ("long_name", ctypes.c_char_p),
+        ("props", ctypes.c_int),
+    ]
 
 
 class _Codec(ctypes.Structure):  # AVCodec's public first members
-    _fields_ = [("name", ctypes.c_char_p), ("long_name", ctypes.c_char_p), ("type", ctypes.c_int),
-                ("id", ctypes.c_int), ("capabilities", ctypes.c_int)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("long_name", ctypes.c_char_p),
+        ("type", ctypes.c_int),
+        ("id", ctypes.c_int),
+        ("capabilities", ctypes.c_int),
+    ]
 
 
 class CodecDesc(NamedTuple):
@@ -242,9 +277,16 @@ def gather_codecs() -> tuple[list[CodecDesc], list[CodecImpl]]:
         c = d.contents
         descs.append(CodecDesc(c.id, c.type, avlibs.cstr(c.name), avlibs.cstr(c.long_name), c.props))
         d = lib.avcodec_descriptor_next(d)
-    impls = [CodecImpl(p.contents.id, avlibs.cstr(p.contents.name), avlibs.cstr(p.contents.long_name),
-                       bool(lib.av_codec_is_decoder(p)), p.contents.capabilities)
-             for p in _iterate(lib.av_codec_iterate, _Codec)]
+    impls = [
+        CodecImpl(
+            p.contents.id,
+            avlibs.cstr(p.contents.name),
+            avlibs.cstr(p.contents.long_name),
+            bool(lib.av_codec_is_decoder(p)),
+            p.contents.capabilities,
+        )
+        for p in _iterate(lib.av_codec_iterate, _Codec)
+    ]
     return descs, impls
 
 
@@ -254,18 +296,33 @@ def _sorted_descs(descs: Iterable[CodecDesc]) -> list[CodecDesc]:
 
 def format_codecs(descs: Iterable[CodecDesc], impls: list[CodecImpl]) -> str:
     """ffmpeg's show_codecs."""
-    lines = ["Codecs:", " D..... = Decoding supported", " .E.... = Encoding supported",
-             " ..V... = Video codec", " ..A... = Audio codec", " ..S... = Subtitle codec",
-             " ..D... = Data codec", " ..T... = Attachment codec", " ...I.. = Intra frame-only codec",
-             " ....L. = Lossy compression", " .....S = Lossless compression", " -------"]
+    lines = [
+        "Codecs:",
+        " D..... = Decoding supported",
+        " .E.... = Encoding supported",
+        " ..V... = Video codec",
+        " ..A... = Audio codec",
+        " ..S... = Subtitle codec",
+        " ..D... = Data codec",
+        " ..T... = Attachment codec",
+        " ...I.. = Intra frame-only codec",
+        " ....L. = Lossy compression",
+        " .....S = Lossless compression",
+        " -------",
+    ]
     for d in _sorted_descs(descs):
         if "_deprecated" in d.name:
             continue
         decs = [c.name for c in impls if c.id == d.id and c.decoder]
         encs = [c.name for c in impls if c.id == d.id and not c.decoder]
-        marks = (_mark(bool(decs), "D") + _mark(bool(encs), "E") + MEDIA_CHAR.get(d.type, "?")
-                 + _mark(d.props & AV_CODEC_PROP_INTRA_ONLY, "I") + _mark(d.props & AV_CODEC_PROP_LOSSY, "L")
-                 + _mark(d.props & AV_CODEC_PROP_LOSSLESS, "S"))
+        marks = (
+            _mark(bool(decs), "D")
+            + _mark(bool(encs), "E")
+            + MEDIA_CHAR.get(d.type, "?")
+            + _mark(d.props & AV_CODEC_PROP_INTRA_ONLY, "I")
+            + _mark(d.props & AV_CODEC_PROP_LOSSY, "L")
+            + _mark(d.props & AV_CODEC_PROP_LOSSLESS, "S")
+        )
         line = f" {marks} {d.name:<20} {d.long_name}"
         if any(n != d.name for n in decs):
             line += " (decoders: " + "".join(n + " " for n in decs) + ")"
@@ -277,20 +334,31 @@ def format_codecs(descs: Iterable[CodecDesc], impls: list[CodecImpl]) -> str:
 
 def format_codec_impls(descs: Iterable[CodecDesc], impls: list[CodecImpl], decoders: bool) -> str:
     """ffmpeg's print_codecs (-decoders / -encoders)."""
-    lines = ["Decoders:" if decoders else "Encoders:", " V..... = Video", " A..... = Audio",
-             " S..... = Subtitle",
-             " .F.... = Frame-level multithreading", " ..S... = Slice-level multithreading",
-             " ...X.. = Codec is experimental", " ....B. = Supports draw_horiz_band",
-             " .....D = Supports direct rendering method 1", " ------"]
+    lines = [
+        "Decoders:" if decoders else "Encoders:",
+        " V..... = Video",
+        " A..... = Audio",
+        " S..... = Subtitle",
+        " .F.... = Frame-level multithreading",
+        " ..S... = Slice-level multithreading",
+        " ...X.. = Codec is experimental",
+        " ....B. = Supports draw_horiz_band",
+        " .....D = Supports direct rendering method 1",
+        " ------",
+    ]
     for d in _sorted_descs(descs):
         for c in impls:
             if c.id != d.id or c.decoder != decoders:
                 continue
             cap = c.capabilities
-            marks = (MEDIA_CHAR.get(d.type, "?") + _mark(cap & AV_CODEC_CAP_FRAME_THREADS, "F")
-                     + _mark(cap & AV_CODEC_CAP_SLICE_THREADS, "S")
-                     + _mark(cap & AV_CODEC_CAP_EXPERIMENTAL, "X")
-                     + _mark(cap & AV_CODEC_CAP_DRAW_HORIZ_BAND, "B") + _mark(cap & AV_CODEC_CAP_DR1, "D"))
+            marks = (
+                MEDIA_CHAR.get(d.type, "?")
+                + _mark(cap & AV_CODEC_CAP_FRAME_THREADS, "F")
+                + _mark(cap & AV_CODEC_CAP_SLICE_THREADS, "S")
+                + _mark(cap & AV_CODEC_CAP_EXPERIMENTAL, "X")
+                + _mark(cap & AV_CODEC_CAP_DRAW_HORIZ_BAND, "B")
+                + _mark(cap & AV_CODEC_CAP_DR1, "D")
+            )
             line = f" {marks} {c.name:<20} {c.long_name}"
             if c.name != d.name:
                 line += f" (codec {d.name})"
@@ -306,8 +374,14 @@ def bsfs_text() -> str:
 
 # -- filters ------------------------------------------------------------------------------
 class _Filter(ctypes.Structure):  # AVFilter's public first members
-    _fields_ = [("name", ctypes.c_char_p), ("description", ctypes.c_char_p), ("inputs", ctypes.c_void_p),
-                ("outputs", ctypes.c_void_p), ("priv_class", ctypes.c_void_p), ("flags", ctypes.c_int)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("description", ctypes.c_char_p),
+        ("inputs", ctypes.c_void_p),
+        ("outputs", ctypes.c_void_p),
+        ("priv_class", ctypes.c_void_p),
+        ("flags", ctypes.c_int),
+    ]
 
 
 class FilterInfo(NamedTuple):
@@ -327,12 +401,22 @@ def filter_pads_text(inputs: str, outputs: str, flags: int) -> str:
 
 
 def format_filters(filters: Iterable[FilterInfo]) -> str:
-    lines = ["Filters:", "  T.. = Timeline support", "  .S. = Slice threading", "  ..C = Command support",
-             "  A = Audio input/output", "  V = Video input/output",
-             "  N = Dynamic number and/or type of input/output", "  | = Source or sink filter"]
+    lines = [
+        "Filters:",
+        "  T.. = Timeline support",
+        "  .S. = Slice threading",
+        "  ..C = Command support",
+        "  A = Audio input/output",
+        "  V = Video input/output",
+        "  N = Dynamic number and/or type of input/output",
+        "  | = Source or sink filter",
+    ]
     for f in filters:
-        marks = (_mark(f.flags & AVFILTER_FLAG_SUPPORT_TIMELINE, "T")
-                 + _mark(f.flags & AVFILTER_FLAG_SLICE_THREADS, "S") + _mark(f.commands, "C"))
+        marks = (
+            _mark(f.flags & AVFILTER_FLAG_SUPPORT_TIMELINE, "T")
+            + _mark(f.flags & AVFILTER_FLAG_SLICE_THREADS, "S")
+            + _mark(f.commands, "C")
+        )
         pads = filter_pads_text(f.inputs, f.outputs, f.flags)
         lines.append(f" {marks} {f.name:<17} {pads:<10} {f.description}")
     return "\n".join(lines) + "\n"
@@ -369,21 +453,39 @@ def gather_filters() -> list[FilterInfo]:
             n = lib.avfilter_filter_pad_count(p, is_out)
             types = (MEDIA_CHAR.get(lib.avfilter_pad_get_type(arr, j), "?") for j in range(n))
             pads.append("".join(types)[:30])
-        out.append(FilterInfo(avlibs.cstr(f.name), avlibs.cstr(f.description), f.flags, pads[0], pads[1],
-                              _has_runtime_options(util, f.priv_class)))
+        out.append(
+            FilterInfo(
+                avlibs.cstr(f.name),
+                avlibs.cstr(f.description),
+                f.flags,
+                pads[0],
+                pads[1],
+                _has_runtime_options(util, f.priv_class),
+            )
+        )
     return out
 
 
 # -- pixel formats, sample formats, channel layouts ------------------------------------------
 class _Comp(ctypes.Structure):
-    _fields_ = [("plane", ctypes.c_int), ("step", ctypes.c_int), ("offset", ctypes.c_int),
-                ("shift", ctypes.c_int), ("depth", ctypes.c_int)]
+    _fields_ = [
+        ("plane", ctypes.c_int),
+        ("step", ctypes.c_int),
+        ("offset", ctypes.c_int),
+        ("shift", ctypes.c_int),
+        ("depth", ctypes.c_int),
+    ]
 
 
 class _PixDesc(ctypes.Structure):  # AVPixFmtDescriptor
-    _fields_ = [("name", ctypes.c_char_p), ("nb_components", ctypes.c_uint8),
-                ("log2_chroma_w", ctypes.c_uint8),
-                ("log2_chroma_h", ctypes.c_uint8), ("flags", ctypes.c_uint64), ("comp", _Comp * 4)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("nb_components", ctypes.c_uint8),
+        ("log2_chroma_w", ctypes.c_uint8),
+        ("log2_chroma_h", ctypes.c_uint8),
+        ("flags", ctypes.c_uint64),
+        ("comp", _Comp * 4),
+    ]
 
 
 class PixFmt(NamedTuple):
@@ -397,17 +499,28 @@ class PixFmt(NamedTuple):
 
 
 def format_pix_fmts(fmts: Iterable[PixFmt]) -> str:
-    lines = ["Pixel formats:", "I.... = Supported Input  format for conversion",
-             ".O... = Supported Output format for conversion", "..H.. = Hardware accelerated format",
-             "...P. = Paletted format", "....B = Bitstream format",
-             "FLAGS NAME            NB_COMPONENTS BITS_PER_PIXEL BIT_DEPTHS", "-----"]
+    lines = [
+        "Pixel formats:",
+        "I.... = Supported Input  format for conversion",
+        ".O... = Supported Output format for conversion",
+        "..H.. = Hardware accelerated format",
+        "...P. = Paletted format",
+        "....B = Bitstream format",
+        "FLAGS NAME            NB_COMPONENTS BITS_PER_PIXEL BIT_DEPTHS",
+        "-----",
+    ]
     for f in fmts:
         depths = "-".join(str(d) for d in f.depths) if f.depths else "0"
-        marks = (_mark(f.sws_in, "I") + _mark(f.sws_out, "O") + _mark(f.flags & AV_PIX_FMT_FLAG_HWACCEL, "H")
-                 + _mark(f.flags & AV_PIX_FMT_FLAG_PAL, "P")
-                 + _mark(f.flags & AV_PIX_FMT_FLAG_BITSTREAM, "B"))
-        lines.append(f"{marks} {f.name:<16}       {f.nb_components}            "
-                     f"{f.bits_per_pixel:3d}      {depths}")
+        marks = (
+            _mark(f.sws_in, "I")
+            + _mark(f.sws_out, "O")
+            + _mark(f.flags & AV_PIX_FMT_FLAG_HWACCEL, "H")
+            + _mark(f.flags & AV_PIX_FMT_FLAG_PAL, "P")
+            + _mark(f.flags & AV_PIX_FMT_FLAG_BITSTREAM, "B")
+        )
+        lines.append(
+            f"{marks} {f.name:<16}       {f.nb_components}            {f.bits_per_pixel:3d}      {depths}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -424,9 +537,17 @@ def gather_pix_fmts() -> list[PixFmt]:
         c = d.contents
         fid = util.av_pix_fmt_desc_get_id(d)
         depths = tuple(c.comp[i].depth for i in range(min(c.nb_components, 4)))
-        out.append(PixFmt(avlibs.cstr(c.name), bool(sws.sws_isSupportedInput(fid)),
-                          bool(sws.sws_isSupportedOutput(fid)), c.flags, c.nb_components,
-                          util.av_get_bits_per_pixel(d), depths or (c.comp[0].depth,)))
+        out.append(
+            PixFmt(
+                avlibs.cstr(c.name),
+                bool(sws.sws_isSupportedInput(fid)),
+                bool(sws.sws_isSupportedOutput(fid)),
+                c.flags,
+                c.nb_components,
+                util.av_get_bits_per_pixel(d),
+                depths or (c.comp[0].depth,),
+            )
+        )
         d = util.av_pix_fmt_desc_next(d)
     return out
 
@@ -473,10 +594,11 @@ def gather_layouts() -> tuple[list[tuple[str, str]], list[tuple[str, list[str]]]
         channels.append((name, avlibs.cstr(buf.value)))
     layouts = []
     opaque = ctypes.c_void_p()
-    while (layout := util.av_channel_layout_standard(ctypes.byref(opaque))):
+    while layout := util.av_channel_layout_standard(ctypes.byref(opaque)):
         util.av_channel_layout_describe(layout, buf, 128)
-        parts = [channel_name(i) for i in range(63)
-                 if util.av_channel_layout_index_from_channel(layout, i) >= 0]
+        parts = [
+            channel_name(i) for i in range(63) if util.av_channel_layout_index_from_channel(layout, i) >= 0
+        ]
         layouts.append((avlibs.cstr(buf.value), parts))
     return channels, layouts
 

@@ -15,8 +15,17 @@ import functools
 import os
 from typing import Any
 
-LOG_LEVELS = {"quiet": -8, "panic": 0, "fatal": 8, "error": 16, "warning": 24,
-              "info": 32, "verbose": 40, "debug": 48, "trace": 56}
+LOG_LEVELS = {
+    "quiet": -8,
+    "panic": 0,
+    "fatal": 8,
+    "error": 16,
+    "warning": 24,
+    "info": 32,
+    "verbose": 40,
+    "debug": 48,
+    "trace": 56,
+}
 AV_LOG_INFO = 32
 AV_LOG_SKIP_REPEATED = 1
 AV_LOG_PRINT_LEVEL = 2
@@ -39,15 +48,15 @@ def parse_loglevel(arg: str, flags: int = DEFAULT_LOG_FLAGS, level: int = AV_LOG
     count = 0
     while rest:
         sign = rest[0] if rest[0] in "+-" else ""
-        token = rest[len(sign):]
+        token = rest[len(sign) :]
         if count == 0 and not sign:
             flags = 0  # no relative prefix: build an absolute value
         if token.startswith("repeat"):
             flags = flags | AV_LOG_SKIP_REPEATED if sign == "-" else flags & ~AV_LOG_SKIP_REPEATED
-            rest = token[len("repeat"):]
+            rest = token[len("repeat") :]
         elif token.startswith("level"):
             flags = flags & ~AV_LOG_PRINT_LEVEL if sign == "-" else flags | AV_LOG_PRINT_LEVEL
-            rest = token[len("level"):]
+            rest = token[len("level") :]
         else:
             break
         count += 1
@@ -140,7 +149,7 @@ def format_context_pointer(container: Any) -> int | None:
     fd = os.open("/proc/self/mem", os.O_RDONLY)
     try:
         for off in range(16, size - 7, 8):  # past the refcount and type pointer
-            word = int.from_bytes(raw[off:off + 8], "little")
+            word = int.from_bytes(raw[off : off + 8], "little")
             if word < 0x10000 or word >= 1 << 47:
                 continue
             if _read_word(fd, word) == av_class:

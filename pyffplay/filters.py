@@ -48,7 +48,7 @@ def _token(text: str, i: int, stops: str) -> tuple[str, int]:
             j = text.find("'", i + 1)
             if j < 0:
                 j = end_of_text
-            out.append(text[i + 1:j])
+            out.append(text[i + 1 : j])
             i = j + 1
             trailing_ok = len(out)
         else:
@@ -68,7 +68,9 @@ def split_chain(text: str) -> list[Filter]:
         while i < n and text[i].isspace():
             i += 1
         if i < n and text[i] == "[":
-            raise FilterError(f"filter graphs with link labels are not supported: {text!r} (use a chain: a,b,c)")
+            raise FilterError(
+                f"filter graphs with link labels are not supported: {text!r} (use a chain: a,b,c)"
+            )
         j = i
         while j < n and (text[j].isalnum() or text[j] in "_@"):
             j += 1
@@ -81,7 +83,9 @@ def split_chain(text: str) -> list[Filter]:
         while j < n and text[j].isspace():
             j += 1
         if j < n and text[j] in ";[":
-            raise FilterError(f"filter graphs with several chains are not supported: {text!r} (use a chain: a,b,c)")
+            raise FilterError(
+                f"filter graphs with several chains are not supported: {text!r} (use a chain: a,b,c)"
+            )
         if j < n and text[j] not in ",":
             raise FilterError(f"Invalid filter description at {text[j:]!r}")
         filters.append((name, args))
@@ -92,6 +96,7 @@ def split_chain(text: str) -> list[Filter]:
 
 
 # -- autorotation (ffplay's get_rotation and the filters it inserts) -----------------
+
 
 def display_matrix(frame: Any) -> tuple[int, ...] | None:
     """The frame's display matrix (9 int32), if it has one."""
@@ -141,8 +146,9 @@ def _build(graph: Any, source: Any, chain: list[Filter], tail: list[Filter], sin
             ctx = graph.add(name, args) if args is not None else graph.add(name)
         except (ValueError, KeyError, av.error.FFmpegError) as e:
             reason = getattr(e, "strerror", None) or str(e)
-            raise FilterError(f"Error initializing filter '{name}'"
-                              f"{f' with args {args!r}' if args else ''}: {reason}") from None
+            raise FilterError(
+                f"Error initializing filter '{name}'{f' with args {args!r}' if args else ''}: {reason}"
+            ) from None
         last.link_to(ctx)
         last = ctx
     sink = graph.add(sink_name)
@@ -151,7 +157,9 @@ def _build(graph: Any, source: Any, chain: list[Filter], tail: list[Filter], sin
         graph.configure()
     except (ValueError, av.error.FFmpegError) as e:
         reason = getattr(e, "strerror", None) or str(e)
-        raise FilterError(f"Error configuring the filter graph {','.join(n for n, _ in chain)}: {reason}") from None
+        raise FilterError(
+            f"Error configuring the filter graph {','.join(n for n, _ in chain)}: {reason}"
+        ) from None
     return sink
 
 
@@ -205,9 +213,12 @@ class VideoFilters:
         if self.threads:
             graph.threads = self.threads
         num, den = sar if sar[0] > 0 and sar[1] > 0 else (1, 1)
-        src = graph.add("buffer", f"video_size={frame.width}x{frame.height}:pix_fmt={frame.format.name}"
-                                  f":time_base={time_base.numerator}/{time_base.denominator}"
-                                  f":pixel_aspect={num}/{den}")
+        src = graph.add(
+            "buffer",
+            f"video_size={frame.width}x{frame.height}:pix_fmt={frame.format.name}"
+            f":time_base={time_base.numerator}/{time_base.denominator}"
+            f":pixel_aspect={num}/{den}",
+        )
         _build(graph, src, chain, [("format", "pix_fmts=yuv420p")], "buffersink")
         return graph
 
@@ -244,9 +255,16 @@ class AudioFilters:
         graph = av.filter.Graph()
         if self.threads:
             graph.threads = self.threads
-        src = graph.add("abuffer", f"sample_rate={frame.sample_rate}:sample_fmt={frame.format.name}"
-                                   f":channel_layout={frame.layout.name}:time_base=1/{frame.sample_rate}")
-        _build(graph, src, self.chain,
-               [("aformat", f"sample_fmts=flt:sample_rates={self.rate}:channel_layouts={self.layout}")],
-               "abuffersink")
+        src = graph.add(
+            "abuffer",
+            f"sample_rate={frame.sample_rate}:sample_fmt={frame.format.name}"
+            f":channel_layout={frame.layout.name}:time_base=1/{frame.sample_rate}",
+        )
+        _build(
+            graph,
+            src,
+            self.chain,
+            [("aformat", f"sample_fmts=flt:sample_rates={self.rate}:channel_layouts={self.layout}")],
+            "abuffersink",
+        )
         return graph

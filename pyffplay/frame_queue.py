@@ -23,8 +23,20 @@ FRAME_QUEUE_SIZE = max(SAMPLE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE, SUBPICTURE_Q
 class Frame:
     """One slot of the ring: a decoded picture, audio buffer or subtitle plus its timing."""
 
-    __slots__ = ("frame", "sub", "serial", "pts", "duration", "pos", "width", "height",
-                 "format", "sar", "rotation", "uploaded")
+    __slots__ = (
+        "frame",
+        "sub",
+        "serial",
+        "pts",
+        "duration",
+        "pos",
+        "width",
+        "height",
+        "format",
+        "sar",
+        "rotation",
+        "uploaded",
+    )
 
     def __init__(self) -> None:
         self.frame: Any = None  # av.VideoFrame, a NumPy audio buffer, ...

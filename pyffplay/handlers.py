@@ -6,7 +6,8 @@ handler turns one into calls on the player's parts (control.py, refresh.py, the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pyffplay import commands as cmd
 from pyffplay.visualize import SHOW_MODE_VIDEO, next_show_mode
@@ -15,54 +16,54 @@ if TYPE_CHECKING:
     from pyffplay.core import VideoState
 
 
-def execute(vs: "VideoState", command: cmd.Command) -> None:
+def execute(vs: VideoState, command: cmd.Command) -> None:
     _HANDLERS[type(command)](vs, command)
 
 
-def _quit(vs: "VideoState", c: cmd.Quit) -> None:
+def _quit(vs: VideoState, c: cmd.Quit) -> None:
     vs.request_quit(c.reason)
 
 
-def _refresh(vs: "VideoState", c: cmd.Refresh) -> None:
+def _refresh(vs: VideoState, c: cmd.Refresh) -> None:
     vs.refresh.force_refresh = True
 
 
-def _toggle_pause(vs: "VideoState", c: cmd.TogglePause) -> None:
+def _toggle_pause(vs: VideoState, c: cmd.TogglePause) -> None:
     vs.control.toggle_pause()
     vs.trace.event("pause", paused=vs.control.paused)
 
 
-def _set_pause(vs: "VideoState", c: cmd.SetPause) -> None:
+def _set_pause(vs: VideoState, c: cmd.SetPause) -> None:
     if c.paused != vs.control.paused:
         _toggle_pause(vs, cmd.TogglePause())
 
 
-def _step(vs: "VideoState", c: cmd.Step) -> None:
+def _step(vs: VideoState, c: cmd.Step) -> None:
     vs.control.step_to_next_frame()
 
 
-def _toggle_mute(vs: "VideoState", c: cmd.ToggleMute) -> None:
+def _toggle_mute(vs: VideoState, c: cmd.ToggleMute) -> None:
     vs.control.muted = not vs.control.muted
 
 
-def _set_mute(vs: "VideoState", c: cmd.SetMute) -> None:
+def _set_mute(vs: VideoState, c: cmd.SetMute) -> None:
     vs.control.muted = c.muted
 
 
-def _change_volume(vs: "VideoState", c: cmd.ChangeVolume) -> None:
+def _change_volume(vs: VideoState, c: cmd.ChangeVolume) -> None:
     vs.control.change_volume(c.sign)
 
 
-def _set_volume(vs: "VideoState", c: cmd.SetVolume) -> None:
+def _set_volume(vs: VideoState, c: cmd.SetVolume) -> None:
     vs.control.set_volume_percent(c.percent)
 
 
-def _toggle_full_screen(vs: "VideoState", c: cmd.ToggleFullScreen) -> None:
+def _toggle_full_screen(vs: VideoState, c: cmd.ToggleFullScreen) -> None:
     vs.output.toggle_full_screen()
     vs.refresh.force_refresh = True
 
 
-def _seek(vs: "VideoState", c: cmd.Seek) -> None:
+def _seek(vs: VideoState, c: cmd.Seek) -> None:
     accurate = True if c.accurate else None  # else -accurate_seek decides
     if c.relative:
         vs.control.seek_relative(c.seconds, accurate)
@@ -70,19 +71,19 @@ def _seek(vs: "VideoState", c: cmd.Seek) -> None:
         vs.control.seek_to(c.seconds, accurate)
 
 
-def _seek_page(vs: "VideoState", c: cmd.SeekPage) -> None:
+def _seek_page(vs: VideoState, c: cmd.SeekPage) -> None:
     vs.control.seek_page(c.direction)
 
 
-def _seek_fraction(vs: "VideoState", c: cmd.SeekFraction) -> None:
+def _seek_fraction(vs: VideoState, c: cmd.SeekFraction) -> None:
     vs.control.seek_fraction(c.fraction)
 
 
-def _cycle_stream(vs: "VideoState", c: cmd.CycleStream) -> None:
+def _cycle_stream(vs: VideoState, c: cmd.CycleStream) -> None:
     vs.control.cycle_stream(c.kind)
 
 
-def _cycle_show_mode(vs: "VideoState", c: cmd.CycleShowMode) -> None:
+def _cycle_show_mode(vs: VideoState, c: cmd.CycleShowMode) -> None:
     """ffplay's w: the next -vf while showing video, else toggle_audio_display."""
     control = vs.control
     if control.show_mode == SHOW_MODE_VIDEO and control.cycle_vfilter():

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import sdl2
 
-from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleShowMode, CycleStream, Seek, SeekFraction, SeekPage, Step,
-                               ToggleFullScreen, ToggleMute, TogglePause)
+from pyffplay.commands import (
+    QUIT,
+    ChangeVolume,
+    Command,
+    CycleShowMode,
+    CycleStream,
+    Seek,
+    SeekFraction,
+    SeekPage,
+    Step,
+    ToggleFullScreen,
+    ToggleMute,
+    TogglePause,
+)
 
 
 def seek_commands(seek_interval: float) -> dict[int, Command]:

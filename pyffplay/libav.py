@@ -33,16 +33,28 @@ class AVIOInterruptCB(ctypes.Structure):
 
 
 class AVProbeData(ctypes.Structure):
-    _fields_ = [("filename", ctypes.c_char_p), ("buf", ctypes.c_void_p), ("buf_size", ctypes.c_int),
-                ("mime_type", ctypes.c_char_p)]
+    _fields_ = [
+        ("filename", ctypes.c_char_p),
+        ("buf", ctypes.c_void_p),
+        ("buf_size", ctypes.c_int),
+        ("mime_type", ctypes.c_char_p),
+    ]
 
 
 class AVOption(ctypes.Structure):
     """The head of libavutil's AVOption (stable since FFmpeg 1.0): enough for name and flags."""
 
-    _fields_ = [("name", ctypes.c_char_p), ("help", ctypes.c_char_p), ("offset", ctypes.c_int),
-                ("type", ctypes.c_int), ("default_val", ctypes.c_int64), ("min", ctypes.c_double),
-                ("max", ctypes.c_double), ("flags", ctypes.c_int), ("unit", ctypes.c_char_p)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("help", ctypes.c_char_p),
+        ("offset", ctypes.c_int),
+        ("type", ctypes.c_int),
+        ("default_val", ctypes.c_int64),
+        ("min", ctypes.c_double),
+        ("max", ctypes.c_double),
+        ("flags", ctypes.c_int),
+        ("unit", ctypes.c_char_p),
+    ]
 
 
 class AVIOContextHead(ctypes.Structure):
@@ -52,16 +64,31 @@ class AVIOContextHead(ctypes.Structure):
     whitelist must read as a protocol list) before trusting it.
     """
 
-    _fields_ = [("av_class", ctypes.c_void_p), ("buffer", ctypes.c_void_p), ("buffer_size", ctypes.c_int),
-                ("buf_ptr", ctypes.c_void_p), ("buf_end", ctypes.c_void_p), ("opaque", ctypes.c_void_p),
-                ("read_packet", ctypes.c_void_p), ("write_packet", ctypes.c_void_p),
-                ("seek", ctypes.c_void_p),
-                ("pos", ctypes.c_int64), ("eof_reached", ctypes.c_int), ("error", ctypes.c_int),
-                ("write_flag", ctypes.c_int), ("max_packet_size", ctypes.c_int),
-                ("min_packet_size", ctypes.c_int), ("checksum", ctypes.c_ulong),
-                ("checksum_ptr", ctypes.c_void_p), ("update_checksum", ctypes.c_void_p),
-                ("read_pause", ctypes.c_void_p), ("read_seek", ctypes.c_void_p), ("seekable", ctypes.c_int),
-                ("direct", ctypes.c_int), ("protocol_whitelist", ctypes.c_char_p)]
+    _fields_ = [
+        ("av_class", ctypes.c_void_p),
+        ("buffer", ctypes.c_void_p),
+        ("buffer_size", ctypes.c_int),
+        ("buf_ptr", ctypes.c_void_p),
+        ("buf_end", ctypes.c_void_p),
+        ("opaque", ctypes.c_void_p),
+        ("read_packet", ctypes.c_void_p),
+        ("write_packet", ctypes.c_void_p),
+        ("seek", ctypes.c_void_p),
+        ("pos", ctypes.c_int64),
+        ("eof_reached", ctypes.c_int),
+        ("error", ctypes.c_int),
+        ("write_flag", ctypes.c_int),
+        ("max_packet_size", ctypes.c_int),
+        ("min_packet_size", ctypes.c_int),
+        ("checksum", ctypes.c_ulong),
+        ("checksum_ptr", ctypes.c_void_p),
+        ("update_checksum", ctypes.c_void_p),
+        ("read_pause", ctypes.c_void_p),
+        ("read_seek", ctypes.c_void_p),
+        ("seekable", ctypes.c_int),
+        ("direct", ctypes.c_int),
+        ("protocol_whitelist", ctypes.c_char_p),
+    ]
 
 
 def _loaded_library(stem: str) -> ctypes.CDLL:
@@ -195,8 +222,13 @@ def format_context(container: Any) -> int | None:
 
 class _AVProgram(ctypes.Structure):
     # The head of AVProgram, stable since FFmpeg 1.x.
-    _fields_ = [("id", ctypes.c_int), ("flags", ctypes.c_int), ("discard", ctypes.c_int),
-                ("stream_index", ctypes.POINTER(ctypes.c_uint)), ("nb_stream_indexes", ctypes.c_uint)]
+    _fields_ = [
+        ("id", ctypes.c_int),
+        ("flags", ctypes.c_int),
+        ("discard", ctypes.c_int),
+        ("stream_index", ctypes.POINTER(ctypes.c_uint)),
+        ("nb_stream_indexes", ctypes.c_uint),
+    ]
 
 
 def program_streams(container: Any, stream_index: int) -> tuple[int, frozenset[int]] | None:
@@ -250,14 +282,25 @@ def _codec_functions() -> tuple[Any, Any, Any, Any] | None:
         avcodec, avutil = avlibs.load("avcodec"), avlibs.load("avutil")
     except OSError:
         return None
-    alloc, to_ctx, free = (avcodec.avcodec_alloc_context3, avcodec.avcodec_parameters_to_context,
-                           avcodec.avcodec_free_context)
+    alloc, to_ctx, free = (
+        avcodec.avcodec_alloc_context3,
+        avcodec.avcodec_parameters_to_context,
+        avcodec.avcodec_free_context,
+    )
     alloc.restype, alloc.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
     to_ctx.restype, to_ctx.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]
     free.restype, free.argtypes = None, [ctypes.POINTER(ctypes.c_void_p)]
     get = avutil.av_opt_get_image_size
-    get.restype, get.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
-                                                ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
+    get.restype, get.argtypes = (
+        ctypes.c_int,
+        [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.POINTER(ctypes.c_int),
+        ],
+    )
     return alloc, to_ctx, free, get
 
 
@@ -274,8 +317,11 @@ def stream_dimensions(container: Any, stream_index: int) -> tuple[int, int]:
     if not streams:
         return 0, 0
     st = ctypes.c_void_p.from_address(streams + stream_index * ctypes.sizeof(ctypes.c_void_p)).value
-    if not st or ctypes.c_int.from_address(st + 8).value != stream_index \
-            or ctypes.c_int.from_address(st + 12).value != container.streams[stream_index].id:
+    if (
+        not st
+        or ctypes.c_int.from_address(st + 8).value != stream_index
+        or ctypes.c_int.from_address(st + 12).value != container.streams[stream_index].id
+    ):
         return 0, 0
     par = ctypes.c_void_p.from_address(st + _CODECPAR_OFFSET).value
     ctx = ctypes.c_void_p(alloc(None))

@@ -61,8 +61,9 @@ class MemoryAVIO:
     dropped_seeks: int  # seeks refused because the bytes there were dropped (pipes)
     on_warning: Callable[[str], None] | None  # told once, on the first such seek
 
-    def __init__(self, fd: int, name: str, *, owns_fd: bool, max_memory: int,
-                 chunk_size: int, readahead: int) -> None:
+    def __init__(
+        self, fd: int, name: str, *, owns_fd: bool, max_memory: int, chunk_size: int, readahead: int
+    ) -> None:
         self.name = name
         self.error = None
         self.exception: BaseException | None = None  # what ended the reader, if it failed
@@ -224,14 +225,24 @@ class _FileAVIO(MemoryAVIO):
 
     is_pipe = False
 
-    def __init__(self, fd: int, name: str, size: int, *, max_memory: int, chunk_size: int,
-                 readahead: int, keep_behind: int) -> None:
+    def __init__(
+        self,
+        fd: int,
+        name: str,
+        size: int,
+        *,
+        max_memory: int,
+        chunk_size: int,
+        readahead: int,
+        keep_behind: int,
+    ) -> None:
         total = readahead + keep_behind
         if total > max_memory:  # share the bound in proportion
             readahead = max_memory * readahead // total
             keep_behind = max_memory * keep_behind // total
-        super().__init__(fd, name, owns_fd=True, max_memory=max_memory, chunk_size=chunk_size,
-                         readahead=readahead)
+        super().__init__(
+            fd, name, owns_fd=True, max_memory=max_memory, chunk_size=chunk_size, readahead=readahead
+        )
         self._keep_behind = keep_behind
         self._chunks: collections.deque[bytes] = collections.deque()  # all full but one at EOF
         self._start = 0  # source offset of _chunks[0]
@@ -252,7 +263,7 @@ class _FileAVIO(MemoryAVIO):
         pos = self._pos
         if self._start <= pos < self._end:
             i, skip = divmod(pos - self._start, self._chunk)
-            return self._chunks[i][skip:skip + n]  # the chunk itself when it is all wanted
+            return self._chunks[i][skip : skip + n]  # the chunk itself when it is all wanted
         if (self._eof and pos >= self._end) or self._reader_done:
             return b""
         self._moved()
@@ -281,8 +292,9 @@ class _FileAVIO(MemoryAVIO):
     def _wants_more(self) -> bool:
         if self._eof:
             return False  # a consumer waiting at the end overrides the memory bound
-        return self._pos >= self._end or (self._end - self._pos < self._readahead
-                                          and self._end - self._start < self._max_memory)
+        return self._pos >= self._end or (
+            self._end - self._pos < self._readahead and self._end - self._start < self._max_memory
+        )
 
     def _pread(self, n: int, offset: int) -> bytes:
         """Up to n bytes at offset (net_avio reads a URL with range requests here)."""
@@ -329,11 +341,22 @@ class _PipeAVIO(MemoryAVIO):
 
     is_pipe = True
 
-    def __init__(self, fd: int, name: str, *, owns_fd: bool, max_memory: int, max_disk: int,
-                 chunk_size: int, readahead: int, pipe_seek_end: bool,
-                 tmpdir: str | None = None) -> None:
-        super().__init__(fd, name, owns_fd=owns_fd, max_memory=max_memory,
-                         chunk_size=chunk_size, readahead=readahead)
+    def __init__(
+        self,
+        fd: int,
+        name: str,
+        *,
+        owns_fd: bool,
+        max_memory: int,
+        max_disk: int,
+        chunk_size: int,
+        readahead: int,
+        pipe_seek_end: bool,
+        tmpdir: str | None = None,
+    ) -> None:
+        super().__init__(
+            fd, name, owns_fd=owns_fd, max_memory=max_memory, chunk_size=chunk_size, readahead=readahead
+        )
         self._ring = PipeRing(max_memory, max_disk, chunk_size, tmpdir)
         # Read ahead at most half the window, so the other half stays behind the position
         # for FFmpeg's short seeks back.
@@ -368,10 +391,12 @@ class _PipeAVIO(MemoryAVIO):
         return self._ring.start
 
     def _dropped_message(self, offset: int) -> str:
-        return (f"{self.name}: cannot seek back to byte {offset}: only the last "
-                f"{format_size(self._ring.capacity)} of the pipe are kept (-avio_mem "
-                f"{format_size(self._max_memory)} + -avio_disk {format_size(self._max_disk)}); "
-                "playing on")
+        return (
+            f"{self.name}: cannot seek back to byte {offset}: only the last "
+            f"{format_size(self._ring.capacity)} of the pipe are kept (-avio_mem "
+            f"{format_size(self._max_memory)} + -avio_disk {format_size(self._max_disk)}); "
+            "playing on"
+        )
 
     def _take(self, n: int) -> bytes | None:
         pos = self._pos
@@ -486,11 +511,19 @@ class _PipeAVIO(MemoryAVIO):
         self._ring.close()
 
 
-def open_input(url: str, max_memory: int = DEFAULT_MAX_MEMORY, max_disk: int = DEFAULT_MAX_DISK,
-               stdin_fd: int = 0, chunk_size: int = 256 * 1024, *,
-               readahead: int = DEFAULT_READAHEAD, keep_behind: int = DEFAULT_KEEP_BEHIND,
-               pipe_seek_end: bool = True, on_warning: Callable[[str], None] | None = None,
-               tmpdir: str | None = None) -> MemoryAVIO:
+def open_input(
+    url: str,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+    max_disk: int = DEFAULT_MAX_DISK,
+    stdin_fd: int = 0,
+    chunk_size: int = 256 * 1024,
+    *,
+    readahead: int = DEFAULT_READAHEAD,
+    keep_behind: int = DEFAULT_KEEP_BEHIND,
+    pipe_seek_end: bool = True,
+    on_warning: Callable[[str], None] | None = None,
+    tmpdir: str | None = None,
+) -> MemoryAVIO:
     """Open a path, or stdin for "-", "pipe:" and "fd:" ("pipe:N"/"fd:N": descriptor N).
 
     max_memory: bytes held in memory; max_disk: bytes of a pipe kept in a temporary file
@@ -502,15 +535,28 @@ def open_input(url: str, max_memory: int = DEFAULT_MAX_MEMORY, max_disk: int = D
     """
     if max_memory <= 0 or chunk_size <= 0 or max_disk < 0:
         raise ValueError("max_memory and chunk_size must be positive, max_disk >= 0")
-    avio = _open(url, stdin_fd, pipe_seek_end, keep_behind, tmpdir,
-                 {"max_memory": max_memory, "chunk_size": chunk_size, "readahead": readahead},
-                 max_disk)
+    avio = _open(
+        url,
+        stdin_fd,
+        pipe_seek_end,
+        keep_behind,
+        tmpdir,
+        {"max_memory": max_memory, "chunk_size": chunk_size, "readahead": readahead},
+        max_disk,
+    )
     avio.on_warning = on_warning
     return avio
 
 
-def _open(url: str, stdin_fd: int, pipe_seek_end: bool, keep_behind: int, tmpdir: str | None,
-          limits: dict, max_disk: int) -> MemoryAVIO:
+def _open(
+    url: str,
+    stdin_fd: int,
+    pipe_seek_end: bool,
+    keep_behind: int,
+    tmpdir: str | None,
+    limits: dict,
+    max_disk: int,
+) -> MemoryAVIO:
     pipe = dict(pipe_seek_end=pipe_seek_end, max_disk=max_disk, tmpdir=tmpdir, **limits)
     m = _PIPE_RE.fullmatch(url) if url != "-" else None
     if url == "-" or m:

@@ -80,8 +80,9 @@ def opens_itself(name: str, format_name: str | None) -> bool:
 class URLReader:
     """One AVIOContext opened with avio_open2; used by the reader thread only."""
 
-    def __init__(self, url: str, options: dict[str, str], interrupt: Callable[[], bool] | None,
-                 chunk_size: int) -> None:
+    def __init__(
+        self, url: str, options: dict[str, str], interrupt: Callable[[], bool] | None, chunk_size: int
+    ) -> None:
         fmt = libav.libs()[0]
         self.url = url
         self.aborted = False
@@ -97,8 +98,13 @@ class URLReader:
         self._last_data = self._busy_since
         d = libav.Dictionary(options)
         try:
-            ret = fmt.avio_open2(ctypes.byref(self._ctx), url.encode(), libav.AVIO_FLAG_READ,
-                                 ctypes.byref(self._int_cb), ctypes.byref(d.ptr))
+            ret = fmt.avio_open2(
+                ctypes.byref(self._ctx),
+                url.encode(),
+                libav.AVIO_FLAG_READ,
+                ctypes.byref(self._int_cb),
+                ctypes.byref(d.ptr),
+            )
         finally:
             d.close()
         if ret < 0:
@@ -165,8 +171,11 @@ class URLReader:
     def _error(self, code: int) -> OSError:
         if self.stalled:
             self.stalled = False
-            return OSError(errno.ETIMEDOUT, f"no data for {time.monotonic() - self._last_data:.0f} s "
-                                            f"(-timeout {self.timeout:g} s); giving up")
+            return OSError(
+                errno.ETIMEDOUT,
+                f"no data for {time.monotonic() - self._last_data:.0f} s "
+                f"(-timeout {self.timeout:g} s); giving up",
+            )
         what = libav.strerror(code)
         if self.size is not None and self.pos < self.size:
             what = f"connection lost at byte {self.pos} of {self.size} ({what})"
@@ -192,9 +201,14 @@ def timeout_seconds(options: dict[str, str]) -> float:
 def _seekable(ctx: ctypes.c_void_p) -> bool:
     """AVIOContext.seekable, trusted only when the struct reads as a sane AVIOContext."""
     head = ctypes.cast(ctx, ctypes.POINTER(libav.AVIOContextHead)).contents
-    sane = (head.write_flag == 0 and head.direct in (0, 1) and head.eof_reached in (0, 1)
-            and 0 < head.buffer_size <= 1 << 26 and 0 <= head.seekable <= 3
-            and (head.protocol_whitelist is None or re.fullmatch(rb"[a-z0-9_,+-]*", head.protocol_whitelist)))
+    sane = (
+        head.write_flag == 0
+        and head.direct in (0, 1)
+        and head.eof_reached in (0, 1)
+        and 0 < head.buffer_size <= 1 << 26
+        and 0 <= head.seekable <= 3
+        and (head.protocol_whitelist is None or re.fullmatch(rb"[a-z0-9_,+-]*", head.protocol_whitelist))
+    )
     return bool(sane and head.seekable & 1)
 
 
@@ -265,11 +279,19 @@ class _NetPipeAVIO(_PipeAVIO):
             self._reader.close()
 
 
-def open_url(url: str, options: dict[str, str] | None = None, interrupt: Callable[[], bool] | None = None,
-             max_memory: int = DEFAULT_MAX_MEMORY, max_disk: int = DEFAULT_MAX_DISK,
-             chunk_size: int = NET_CHUNK_SIZE, *, readahead: int = DEFAULT_READAHEAD,
-             keep_behind: int = DEFAULT_KEEP_BEHIND, pipe_seek_end: bool = True,
-             on_warning: Callable[[str], None] | None = None) -> MemoryAVIO:
+def open_url(
+    url: str,
+    options: dict[str, str] | None = None,
+    interrupt: Callable[[], bool] | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+    max_disk: int = DEFAULT_MAX_DISK,
+    chunk_size: int = NET_CHUNK_SIZE,
+    *,
+    readahead: int = DEFAULT_READAHEAD,
+    keep_behind: int = DEFAULT_KEEP_BEHIND,
+    pipe_seek_end: bool = True,
+    on_warning: Callable[[str], None] | None = None,
+) -> MemoryAVIO:
     """Open a URL (blocking, interruptible) and start its reader; InputError with one line."""
     try:
         reader = URLReader(url, options or {}, interrupt, chunk_size)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pyffplay.errors import UsageError
 from pyffplay.fflog import DEFAULT_LOG_FLAGS, LOG_LEVELS, parse_loglevel
@@ -117,14 +118,13 @@ def parse_time(text: str) -> float:
     raise ValueError(text)
 
 
-
-
 def _int(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:
     def conv(text: str) -> int:
         value = int(text)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ValueError(text)
         return value
+
     return conv
 
 
@@ -146,6 +146,7 @@ def _choice(*allowed: str) -> Callable[[str], str]:
         if text not in allowed:
             raise ValueError(text)
         return text
+
     return conv
 
 
@@ -180,7 +181,7 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "x": ("screen_width", _int(1), "force displayed width"),
     "y": ("screen_height", _int(1), "force displayed height"),
     "ss": ("start_time", parse_time, "seek to a given position in seconds"),
-    "t": ("duration", parse_time, "play  \"duration\" seconds of audio/video"),
+    "t": ("duration", parse_time, 'play  "duration" seconds of audio/video'),
     "bytes": ("seek_by_bytes", _int(-1, 1), "seek by bytes 0=off 1=on -1=auto"),
     "ast": ("wanted_audio", str, "select desired audio stream (an FFmpeg stream specifier)"),
     "vst": ("wanted_video", str, "select desired video stream (an FFmpeg stream specifier)"),
@@ -211,23 +212,43 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "top": ("top", int, "set the y position for the top of the window"),
     "sync": ("sync", _sync, "set audio-video sync. type (type=audio/video/ext)"),
     "loop": ("loop", int, "set number of times the playback shall be looped (0 = forever)"),
-    "loglevel": ("loglevel", _loglevel, "set logging level: [repeat+][level+]quiet|panic|fatal|error|"
-                 "warning|info|verbose|debug|trace|N"),
+    "loglevel": (
+        "loglevel",
+        _loglevel,
+        "set logging level: [repeat+][level+]quiet|panic|fatal|error|warning|info|verbose|debug|trace|N",
+    ),
     "v": ("loglevel", _loglevel, "set logging level (as -loglevel)"),
     "trace_file": ("trace_file", str, "write a JSON-lines trace of frames, seeks and audio callbacks"),
     "avio_mem": ("avio_mem", _positive_size, "memory kept of the input, e.g. 256M (default 256M)"),
-    "avio_disk": ("avio_disk", parse_size,
-                  ("temporary disk for a pipe past -avio_mem (default 1G; 0 = never spill); "
-                   "a pipe keeps the last -avio_mem + -avio_disk bytes it read")),
+    "avio_disk": (
+        "avio_disk",
+        parse_size,
+        (
+            "temporary disk for a pipe past -avio_mem (default 1G; 0 = never spill); "
+            "a pipe keeps the last -avio_mem + -avio_disk bytes it read"
+        ),
+    ),
     "avio_spill": ("avio_spill", _bool01, "0: the same as -avio_disk 0 (kept for older command lines)"),
-    "vo": ("vo", _choice("sdl", "terminal", "null"),
-           "video output: sdl, terminal or null (default: sdl with a display, else terminal)"),
-    "renderer": ("renderer", _choice("auto", "gpu", "software"),
-                 "SDL renderer: gpu, software, or auto (software when OpenGL runs on the CPU)"),
-    "ao": ("ao", _choice("sounddevice", "null"),
-           "audio output: sounddevice or null (default: sounddevice, null when no device opens)"),
-    "term_colors": ("term_colors", _choice("auto", "truecolor", "256"),
-                    "terminal colours: truecolor, 256, or auto (from COLORTERM/TERM)"),
+    "vo": (
+        "vo",
+        _choice("sdl", "terminal", "null"),
+        "video output: sdl, terminal or null (default: sdl with a display, else terminal)",
+    ),
+    "renderer": (
+        "renderer",
+        _choice("auto", "gpu", "software"),
+        "SDL renderer: gpu, software, or auto (software when OpenGL runs on the CPU)",
+    ),
+    "ao": (
+        "ao",
+        _choice("sounddevice", "null"),
+        "audio output: sounddevice or null (default: sounddevice, null when no device opens)",
+    ),
+    "term_colors": (
+        "term_colors",
+        _choice("auto", "truecolor", "256"),
+        "terminal colours: truecolor, 256, or auto (from COLORTERM/TERM)",
+    ),
 }
 
 # name -> (attribute, value when given, help). Boolean flags; "-noNAME" sets the opposite.
@@ -249,9 +270,16 @@ FLAG_OPTIONS: dict[str, tuple[str, object, str]] = {
     "autorotate": ("autorotate", True, "automatically rotate video"),
     "fast": ("fast", True, "non spec compliant optimizations"),
     "genpts": ("genpts", True, "generate pts"),
-    "find_stream_info": ("find_stream_info", True,
-                         "read and decode the streams to fill missing information with heuristics"),
-    "accurate_seek": ("accurate_seek", True, "seeks land on the frame asked for (decode from the keyframe, show nothing before)"),
+    "find_stream_info": (
+        "find_stream_info",
+        True,
+        "read and decode the streams to fill missing information with heuristics",
+    ),
+    "accurate_seek": (
+        "accurate_seek",
+        True,
+        "seeks land on the frame asked for (decode from the keyframe, show nothing before)",
+    ),
     "hide_banner": ("hide_banner", True, "do not show program banner"),
 }
 _REPEATABLE = frozenset({"vfilters"})  # given several times: all kept, in order
@@ -259,13 +287,21 @@ _REPEATABLE = frozenset({"vfilters"})  # given several times: all kept, in order
 
 # ffplay's common options that print something from FFmpeg and exit (ffinfo.SHOW prints them).
 INFO_OPTIONS: dict[str, str] = {
-    "L": "show license", "version": "show version", "buildconf": "show build configuration",
-    "formats": "show available formats", "demuxers": "show available demuxers",
-    "muxers": "show available muxers", "protocols": "show available protocols",
-    "codecs": "show available codecs", "decoders": "show available decoders",
-    "encoders": "show available encoders", "bsfs": "show available bit stream filters",
-    "filters": "show available filters", "pix_fmts": "show available pixel formats",
-    "sample_fmts": "show available audio sample formats", "layouts": "show standard channel layouts",
+    "L": "show license",
+    "version": "show version",
+    "buildconf": "show build configuration",
+    "formats": "show available formats",
+    "demuxers": "show available demuxers",
+    "muxers": "show available muxers",
+    "protocols": "show available protocols",
+    "codecs": "show available codecs",
+    "decoders": "show available decoders",
+    "encoders": "show available encoders",
+    "bsfs": "show available bit stream filters",
+    "filters": "show available filters",
+    "pix_fmts": "show available pixel formats",
+    "sample_fmts": "show available audio sample formats",
+    "layouts": "show standard channel layouts",
 }
 _INFO_ALIASES = {"license": "L"}
 _NEGATED = {"stats": 0, "framedrop": 0, "infbuf": 0}
@@ -439,7 +475,7 @@ def options_from_keywords(input_name: str, keywords: dict[str, Any]) -> Options:
 
 def _set_input(values: dict[str, Any], value: str) -> None:
     if values.get("input") is not None:
-        raise UsageError(f"Argument '{value}' provided as input filename, but '{values['input']}' was already "
-                         "specified.")
+        raise UsageError(
+            f"Argument '{value}' provided as input filename, but '{values['input']}' was already specified."
+        )
     values["input"] = value
-

@@ -29,8 +29,7 @@ MIN_MEMORY_CHUNKS = 4
 class PipeRing:
     """Source bytes ``[start, end)``: newest in memory, older in a temporary file ring."""
 
-    def __init__(self, max_memory: int, max_disk: int, chunk_size: int,
-                 tmpdir: str | None = None) -> None:
+    def __init__(self, max_memory: int, max_disk: int, chunk_size: int, tmpdir: str | None = None) -> None:
         if max_memory <= 0 or chunk_size <= 0 or max_disk < 0:
             raise ValueError("max_memory and chunk_size must be positive, max_disk >= 0")
         self.chunk = max(1, min(chunk_size, max_memory // MIN_MEMORY_CHUNKS))
@@ -91,7 +90,7 @@ class PipeRing:
         fill = self.end % self.chunk
         if not fill:
             self._new_chunk()
-        self._mem[-1][fill:fill + len(data)] = data
+        self._mem[-1][fill : fill + len(data)] = data
         self.end += len(data)
 
     def _new_chunk(self) -> None:
@@ -127,7 +126,7 @@ class PipeRing:
         count = min(n, self.chunk - skip, self.end - pos)
         if index >= self._mem_first:
             with memoryview(self._mem[index - self._mem_first]) as view:
-                return bytes(view[skip:skip + count])
+                return bytes(view[skip : skip + count])
         assert self._disk is not None
         return os.pread(self._disk.fileno(), count, (index % self.disk_slots) * self.chunk + skip)
 

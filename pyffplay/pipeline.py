@@ -8,7 +8,8 @@ pipelines instead of over (stream, queue) pairs.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import av
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pyffplay import commands as cmd
 from pyffplay.clock import SDL_MIX_MAXVOLUME
@@ -47,8 +48,14 @@ class Player:
     route it to Python's logging with ``av.logging.set_level``): a Player prints nothing.
     """
 
-    def __init__(self, source: Any, *, on_frame: FrameCallback | None = None,
-                 on_event: EventCallback | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        source: Any,
+        *,
+        on_frame: FrameCallback | None = None,
+        on_event: EventCallback | None = None,
+        **options: Any,
+    ) -> None:
         self._source = source
         self._name = source_name(source)
         self._opts = options_from_keywords(self._name, options)
@@ -67,8 +74,13 @@ class Player:
         self._closed = False
 
     @classmethod
-    def _for_command_line(cls, opts: Options, on_event: EventCallback,
-                          status_sink: Callable[[str], None] | None, start_time: float) -> "Player":
+    def _for_command_line(
+        cls,
+        opts: Options,
+        on_event: EventCallback,
+        status_sink: Callable[[str], None] | None,
+        start_time: float,
+    ) -> Player:
         """The command line's player: options already parsed, the status line wanted."""
         self = cls.__new__(cls)
         cls.__init__(self, opts.input, on_event=on_event)
@@ -88,7 +100,9 @@ class Player:
             except OSError as e:
                 raise PlayerError(f"{self._opts.trace_file}: {e.strerror}") from None
             trace.event("start", t=self._start_time if self._start_time is not None else time.monotonic())
-            self._thread = threading.Thread(target=self._run, args=(trace,), name="pyffplay_loop", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, args=(trace,), name="pyffplay_loop", daemon=True
+            )
             self._thread.start()
 
     def _run(self, trace: Trace) -> None:
@@ -149,7 +163,7 @@ class Player:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(CLOSE_TIMEOUT)
 
-    def __enter__(self) -> "Player":
+    def __enter__(self) -> Player:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -248,8 +262,13 @@ class Player:
         if vs is None:
             return {"frame_drops": 0, "av_diff": None, "audioq": 0, "videoq": 0, "subtitleq": 0}
         av_diff = vs.clocks.av_diff()
-        return {"frame_drops": vs.refresh.frame_drops, "av_diff": None if av_diff != av_diff else av_diff,
-                "audioq": vs.audio.pktq.size, "videoq": vs.video.pktq.size, "subtitleq": vs.subtitle.pktq.size}
+        return {
+            "frame_drops": vs.refresh.frame_drops,
+            "av_diff": None if av_diff != av_diff else av_diff,
+            "audioq": vs.audio.pktq.size,
+            "videoq": vs.video.pktq.size,
+            "subtitleq": vs.subtitle.pktq.size,
+        }
 
     @property
     def error(self) -> str | None:

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from pyffplay.clock import (AV_SYNC_AUDIO_MASTER, AV_SYNC_EXTERNAL_CLOCK, AV_SYNC_THRESHOLD_MAX,
-                            AV_SYNC_VIDEO_MASTER, compute_target_delay, external_clock_speed, vp_duration)
+from pyffplay.clock import (
+    AV_SYNC_AUDIO_MASTER,
+    AV_SYNC_EXTERNAL_CLOCK,
+    AV_SYNC_THRESHOLD_MAX,
+    AV_SYNC_VIDEO_MASTER,
+    compute_target_delay,
+    external_clock_speed,
+    vp_duration,
+)
 from pyffplay.control import PlaybackControl
 from pyffplay.frame_queue import Frame
 from pyffplay.pipeline import StreamPipeline
@@ -32,10 +40,21 @@ AUDIO_ONLY_REDRAW = 0.5
 
 
 class VideoRefresh:
-    def __init__(self, video: StreamPipeline, audio: StreamPipeline, subtitle: StreamPipeline,
-                 clocks: Clocks, control: PlaybackControl, output: Any, trace: Trace, *,
-                 framedrop: int, untimed: bool, rdftspeed: float = 0.02,
-                 now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        video: StreamPipeline,
+        audio: StreamPipeline,
+        subtitle: StreamPipeline,
+        clocks: Clocks,
+        control: PlaybackControl,
+        output: Any,
+        trace: Trace,
+        *,
+        framedrop: int,
+        untimed: bool,
+        rdftspeed: float = 0.02,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.video = video
         self.audio = audio
         self.subtitle = subtitle
@@ -78,12 +97,19 @@ class VideoRefresh:
     def video_refresh(self, remaining_time: float, is_open: bool) -> float:
         now = self.now()
         clocks = self.clocks
-        if (not self.control.paused and clocks.master_sync_type() == AV_SYNC_EXTERNAL_CLOCK
-                and self.infinite_buffer and is_open):
-            clocks.extclk.set_speed(external_clock_speed(
-                clocks.extclk.speed,
-                self.video.pktq.nb_packets if self.video.is_open else None,
-                self.audio.pktq.nb_packets if self.audio.is_open else None))
+        if (
+            not self.control.paused
+            and clocks.master_sync_type() == AV_SYNC_EXTERNAL_CLOCK
+            and self.infinite_buffer
+            and is_open
+        ):
+            clocks.extclk.set_speed(
+                external_clock_speed(
+                    clocks.extclk.speed,
+                    self.video.pktq.nb_packets if self.video.is_open else None,
+                    self.audio.pktq.nb_packets if self.audio.is_open else None,
+                )
+            )
         show_audio = is_open and self.control.show_mode != SHOW_MODE_VIDEO and self.audio.is_open
         if show_audio:
             # ffplay: a new waveform or spectrum column every -rdftspeed.
@@ -91,7 +117,11 @@ class VideoRefresh:
                 self._audio_display(now)
                 self._last_vis_time = now
             remaining_time = min(remaining_time, max(self._last_vis_time + self.rdftspeed - now, 0.0))
-        elif not self.video.is_open and is_open and (self.force_refresh or now - self._last_vis_time > AUDIO_ONLY_REDRAW):
+        elif (
+            not self.video.is_open
+            and is_open
+            and (self.force_refresh or now - self._last_vis_time > AUDIO_ONLY_REDRAW)
+        ):
             self.output.display(None, None)  # keep the (black) window alive for keys
             self._last_vis_time = now
         if self.video.is_open:
@@ -141,8 +171,9 @@ class VideoRefresh:
                 clocks.vidclk.set(lastvp.pts, lastvp.serial)
                 self.frame_timer = now
                 break
-            last_duration = vp_duration(lastvp.pts, lastvp.serial, lastvp.duration, vp.pts, vp.serial,
-                                        self.max_frame_duration)
+            last_duration = vp_duration(
+                lastvp.pts, lastvp.serial, lastvp.duration, vp.pts, vp.serial, self.max_frame_duration
+            )
             diff = 0.0
             if clocks.master_sync_type() != AV_SYNC_VIDEO_MASTER:
                 diff = clocks.vidclk.get() - clocks.get_master_clock()
@@ -159,8 +190,9 @@ class VideoRefresh:
                     clocks.extclk.sync_to_slave(clocks.vidclk)
             if pictq.nb_remaining() > 1:
                 nextvp = pictq.peek_next()
-                duration = vp_duration(vp.pts, vp.serial, vp.duration, nextvp.pts, nextvp.serial,
-                                       self.max_frame_duration)
+                duration = vp_duration(
+                    vp.pts, vp.serial, vp.duration, nextvp.pts, nextvp.serial, self.max_frame_duration
+                )
                 if not control.step and self.framedrop_active() and now > self.frame_timer + duration:
                     self.frame_drops_late += 1
                     self.trace.event("drop", pts=vp.pts, serial=vp.serial, kind="late")
@@ -216,8 +248,11 @@ class VideoRefresh:
         t = self.now()
         clocks = self.clocks
         master = clocks.get_master_clock()
-        av_diff = (clocks.audclk.get() - clocks.vidclk.get()) if self.audio.is_open \
+        av_diff = (
+            (clocks.audclk.get() - clocks.vidclk.get())
+            if self.audio.is_open
             else master - clocks.vidclk.get()
+        )
         self.trace.event("frame", t=t, pts=vp.pts, serial=vp.serial, master=master, av_diff=av_diff)
         if seek is not None:
             self.trace.event("seek", t=t, t_req=seek[0], target=seek[1], serial=vp.serial)
@@ -245,9 +280,14 @@ class VideoRefresh:
             sp = subpq.peek()
             sp2 = subpq.peek_next() if subpq.nb_remaining() > 1 else None
             end = sp.pts + (getattr(sp.sub, "end_display_time", 0) or 0) / 1000
-            if (sp.serial != self.subtitle.pktq.serial or vidpts > end
-                    or (sp2 is not None and vidpts > sp2.pts
-                        + (getattr(sp2.sub, "start_display_time", 0) or 0) / 1000)):
+            if (
+                sp.serial != self.subtitle.pktq.serial
+                or vidpts > end
+                or (
+                    sp2 is not None
+                    and vidpts > sp2.pts + (getattr(sp2.sub, "start_display_time", 0) or 0) / 1000
+                )
+            ):
                 subpq.next()
             else:
                 break

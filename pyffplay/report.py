@@ -8,7 +8,8 @@ or to the terminal output's bottom row).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pyffplay.status import StatusPrinter, format_status, status_label
 from pyffplay.trace import Trace
@@ -17,8 +18,12 @@ EventCallback = Callable[[str, dict[str, Any]], None]
 
 
 class Reporter:
-    def __init__(self, trace: Trace, on_event: EventCallback | None = None,
-                 status_sink: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        trace: Trace,
+        on_event: EventCallback | None = None,
+        status_sink: Callable[[str], None] | None = None,
+    ) -> None:
         self.trace = trace
         self._on_event = on_event
         self.status = StatusPrinter(status_sink) if status_sink is not None else None
@@ -38,8 +43,19 @@ class Reporter:
     def status_due(self, force: bool = False) -> bool:
         return self.status is not None and (force or self.status.due(time.monotonic()))
 
-    def print_status(self, master: float, av_diff: float, has_audio: bool, has_video: bool,
-                     frame_drops: int, aq: int, vq: int, sq: int) -> None:
+    def print_status(
+        self,
+        master: float,
+        av_diff: float,
+        has_audio: bool,
+        has_video: bool,
+        frame_drops: int,
+        aq: int,
+        vq: int,
+        sq: int,
+    ) -> None:
         if self.status is not None:
-            self.status.print(format_status(master, av_diff, status_label(has_audio, has_video),
-                                            frame_drops, aq, vq, sq), time.monotonic())
+            self.status.print(
+                format_status(master, av_diff, status_label(has_audio, has_video), frame_drops, aq, vq, sq),
+                time.monotonic(),
+            )

@@ -52,7 +52,7 @@ class Mutex:
         self._lock = _lib.SDL_LockMutex
         self._unlock = _lib.SDL_UnlockMutex
 
-    def __enter__(self) -> "Mutex":
+    def __enter__(self) -> Mutex:
         self._lock(self._ptr)
         return self
 

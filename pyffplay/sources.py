@@ -13,7 +13,8 @@ import errno
 import io
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pyffplay.errors import InputError
 from pyffplay.memory_avio import open_input
@@ -37,7 +38,7 @@ class BytesAVIO:
         if self._aborted:
             return b""
         end = len(self._view) if n is None or n < 0 else min(self._pos + n, len(self._view))
-        data = self._view[self._pos:end].tobytes()
+        data = self._view[self._pos : end].tobytes()
         self._pos = end
         return data
 
@@ -123,8 +124,14 @@ def source_name(source: Any) -> str:
     return name if isinstance(name, str) else "stream"
 
 
-def open_source(source: Any, name: str, *, av_options: dict[str, str] | None = None,
-                interrupt: Callable[[], bool] | None = None, **limits: Any) -> Any:
+def open_source(
+    source: Any,
+    name: str,
+    *,
+    av_options: dict[str, str] | None = None,
+    interrupt: Callable[[], bool] | None = None,
+    **limits: Any,
+) -> Any:
     """``av_options``: FFmpeg protocol options for a URL (user_agent, headers, timeout, ...);
     ``interrupt``: true when a blocked network open or read must give up (quit)."""
     if isinstance(source, os.PathLike):

@@ -5,12 +5,20 @@ from __future__ import annotations
 import math
 
 
-def format_status(master: float, av_diff: float, label: str, frame_drops: int,
-                  aq_bytes: int, vq_bytes: int, sq_bytes: int) -> str:
+def format_status(
+    master: float, av_diff: float, label: str, frame_drops: int, aq_bytes: int, vq_bytes: int, sq_bytes: int
+) -> str:
     """ffplay's ``%7.2f %s:%7.3f fd=%4d aq=%5dKB vq=%5dKB sq=%5dB \\r``."""
-    return "%7s %s:%7s fd=%4d aq=%5dKB vq=%5dKB sq=%5dB \r" % (
-        _num(master, 2), label, _num(av_diff, 3), frame_drops,
-        aq_bytes // 1024, vq_bytes // 1024, sq_bytes)
+    # ffplay's printf format, kept as written there so the two can be compared.
+    return "%7s %s:%7s fd=%4d aq=%5dKB vq=%5dKB sq=%5dB \r" % (  # noqa: UP031
+        _num(master, 2),
+        label,
+        _num(av_diff, 3),
+        frame_drops,
+        aq_bytes // 1024,
+        vq_bytes // 1024,
+        sq_bytes,
+    )
 
 
 def status_label(has_audio: bool, has_video: bool) -> str:

@@ -43,7 +43,7 @@ class StderrPipe:
         view = memoryview(data)
         with contextlib.suppress(OSError):
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
 
     def _read(self, fd: int) -> None:
         try:

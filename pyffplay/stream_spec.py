@@ -76,8 +76,15 @@ def stream_infos(container: object) -> list[StreamInfo]:
     for s in container.streams:  # type: ignore[attr-defined]
         cc = s.codec_context
         usable = cc is not None and (s.type != "audio" or bool(cc.sample_rate))
-        out.append(StreamInfo(index=s.index, type=s.type, id=s.id or 0, metadata=dict(s.metadata),
-                              programs=tuple(libav.stream_programs(container, s.index)),
-                              attached_pic=bool(s.disposition & av.stream.Disposition.attached_pic),
-                              usable=usable))
+        out.append(
+            StreamInfo(
+                index=s.index,
+                type=s.type,
+                id=s.id or 0,
+                metadata=dict(s.metadata),
+                programs=tuple(libav.stream_programs(container, s.index)),
+                attached_pic=bool(s.disposition & av.stream.Disposition.attached_pic),
+                usable=usable,
+            )
+        )
     return out

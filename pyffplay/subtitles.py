@@ -61,7 +61,7 @@ def ass_to_lines(ass: str) -> tuple[list[str], bool]:
     pos = 0
     for m in _OVERRIDE.finditer(text):
         if not drawing:
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
         tags = m.group(1)
         for d in _DRAWING.findall(tags):
             drawing = int(d) > 0
@@ -130,8 +130,15 @@ def palette_to_bgra(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
 
 
 class _AVSubtitleRect(ctypes.Structure):
-    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("w", ctypes.c_int), ("h", ctypes.c_int),
-                ("nb_colors", ctypes.c_int), ("data", ctypes.c_void_p * 4), ("linesize", ctypes.c_int * 4)]
+    _fields_ = [
+        ("x", ctypes.c_int),
+        ("y", ctypes.c_int),
+        ("w", ctypes.c_int),
+        ("h", ctypes.c_int),
+        ("nb_colors", ctypes.c_int),
+        ("data", ctypes.c_void_p * 4),
+        ("linesize", ctypes.c_int * 4),
+    ]
 
 
 _PTR = ctypes.sizeof(ctypes.c_void_p)
@@ -144,7 +151,7 @@ def _rect_struct(rect: Any, data0: int) -> _AVSubtitleRect | None:
         if not address:
             continue
         st = _AVSubtitleRect.from_address(address)
-        if (st.data[0] == data0 and (st.x, st.y, st.w, st.h) == (rect.x, rect.y, rect.width, rect.height)):
+        if st.data[0] == data0 and (st.x, st.y, st.w, st.h) == (rect.x, rect.y, rect.width, rect.height):
             return st
     return None
 
@@ -159,8 +166,9 @@ def bitmap_from_rect(rect: Any) -> Bitmap | None:
     if st is None or not st.data[1]:
         return None
     stride = st.linesize[0] or w
-    indices = np.ctypeslib.as_array(ctypes.cast(st.data[0], ctypes.POINTER(ctypes.c_uint8)),
-                                    shape=(h, stride))[:, :w]
+    indices = np.ctypeslib.as_array(
+        ctypes.cast(st.data[0], ctypes.POINTER(ctypes.c_uint8)), shape=(h, stride)
+    )[:, :w]
     n = max(1, min(st.nb_colors or 256, 256))
     palette = np.ctypeslib.as_array(ctypes.cast(st.data[1], ctypes.POINTER(ctypes.c_uint32)), shape=(n,))
     return Bitmap(rect.x, rect.y, palette_to_bgra(indices, palette))

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from pyffplay.clock import (AV_SYNC_AUDIO_MASTER, AV_SYNC_VIDEO_MASTER, Clock, TimeSource,
-                            master_sync_type)
+from pyffplay.clock import AV_SYNC_AUDIO_MASTER, AV_SYNC_VIDEO_MASTER, Clock, TimeSource, master_sync_type
 
 
 class Clocks:
     """audclk, vidclk and extclk; the master follows -sync and the streams that are open."""
 
-    def __init__(self, sync: str, video_serial: Callable[[], int], audio_serial: Callable[[], int],
-                 now: TimeSource = time.monotonic) -> None:
+    def __init__(
+        self,
+        sync: str,
+        video_serial: Callable[[], int],
+        audio_serial: Callable[[], int],
+        now: TimeSource = time.monotonic,
+    ) -> None:
         self.sync = sync
         self.vidclk = Clock(video_serial, now)
         self.audclk = Clock(audio_serial, now)

@@ -14,10 +14,22 @@ import sys
 import termios
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from pyffplay.commands import (QUIT, ChangeVolume, Command, CycleShowMode, CycleStream, Seek, SeekPage, Step,
-                               ToggleFullScreen, ToggleMute, TogglePause)
+from pyffplay.commands import (
+    QUIT,
+    ChangeVolume,
+    Command,
+    CycleShowMode,
+    CycleStream,
+    Seek,
+    SeekPage,
+    Step,
+    ToggleFullScreen,
+    ToggleMute,
+    TogglePause,
+)
 
 PAUSE = TogglePause()
 _ESC = 0x1B
@@ -25,13 +37,25 @@ _ESC = 0x1B
 # ffplay's key switch. SDL reports keysyms without Shift, so in ffplay's window Shift+q
 # quits too; letters are therefore matched in both cases.
 _CHAR_KEYS: dict[str, Command] = {
-    "q": QUIT, "p": PAUSE, " ": PAUSE, "m": ToggleMute(), "s": Step(), "f": ToggleFullScreen(),
-    "9": ChangeVolume(-1), "/": ChangeVolume(-1), "0": ChangeVolume(1), "*": ChangeVolume(1),
-    "a": CycleStream("audio"), "v": CycleStream("video"), "t": CycleStream("subtitle"),
-    "c": CycleStream("program"), "w": CycleShowMode(),
+    "q": QUIT,
+    "p": PAUSE,
+    " ": PAUSE,
+    "m": ToggleMute(),
+    "s": Step(),
+    "f": ToggleFullScreen(),
+    "9": ChangeVolume(-1),
+    "/": ChangeVolume(-1),
+    "0": ChangeVolume(1),
+    "*": ChangeVolume(1),
+    "a": CycleStream("audio"),
+    "v": CycleStream("video"),
+    "t": CycleStream("subtitle"),
+    "c": CycleStream("program"),
+    "w": CycleShowMode(),
 }
 _BYTE_KEYS: dict[int, Command] = {
-    ord(c): command for key, command in _CHAR_KEYS.items() for c in {key, key.upper()}}
+    ord(c): command for key, command in _CHAR_KEYS.items() for c in {key, key.upper()}
+}
 
 
 class KeyDecoder:
@@ -115,7 +139,7 @@ class KeyDecoder:
         final = buf[j]
         if not 0x40 <= final <= 0x7E:
             return j - i, None  # broken sequence: resume at the byte that broke it
-        return j + 1 - i, self._sequence_command(intro, bytes(buf[i + 2:j]), final)
+        return j + 1 - i, self._sequence_command(intro, bytes(buf[i + 2 : j]), final)
 
     def _sequence_command(self, intro: int, params: bytes, final: int) -> Command | None:
         if params[:1] in (b"<", b"=", b">", b"?"):
@@ -163,8 +187,9 @@ class TtyKeyReader:
     Signals are the player's job: it calls suspend() on SIGTSTP and resume() on SIGCONT.
     """
 
-    def __init__(self, emit: Callable[[Command], None], seek_interval: float = 10.0, *,
-                 tty_path: str = "/dev/tty") -> None:
+    def __init__(
+        self, emit: Callable[[Command], None], seek_interval: float = 10.0, *, tty_path: str = "/dev/tty"
+    ) -> None:
         self._emit = emit
         self._decoder = KeyDecoder(seek_interval)
         self._tty_path = tty_path
@@ -288,8 +313,9 @@ class TtyKeyReader:
                 reading = not backoff and not self._stopping and self._update_mode()
             backoff = False
             timeout = self._decoder.pending_timeout(time.monotonic())
-            ready = _wait_readable([wake, fd] if reading else [wake],
-                                   IDLE_POLL if timeout is None else timeout)
+            ready = _wait_readable(
+                [wake, fd] if reading else [wake], IDLE_POLL if timeout is None else timeout
+            )
             if wake in ready:
                 _drain(wake)
             commands: list[Command] = []

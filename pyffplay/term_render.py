@@ -42,18 +42,18 @@ _CHAN32, _CHAN_MASK32, _CHAN_LEN = _decimal_words(256, b";")
 _V = np.arange(256)
 _LEVELS = np.array([0, 95, 135, 175, 215, 255])
 _CUBE_IDX = np.abs(_V[:, None] - _LEVELS).argmin(axis=1)
-_E = (_V ** 2 - (_V - _LEVELS[_CUBE_IDX]) ** 2).astype(np.int32)
+_E = (_V**2 - (_V - _LEVELS[_CUBE_IDX]) ** 2).astype(np.int32)
 _T = np.arange(766)
 _GREY_IDX = np.abs(_T[:, None] - 3 * (8 + 10 * np.arange(24))).argmin(axis=1)
 _GREY_VAL = 8 + 10 * _GREY_IDX
-_G = (3 * _GREY_VAL ** 2 - 2 * _GREY_VAL * _T).astype(np.int32)
+_G = (3 * _GREY_VAL**2 - 2 * _GREY_VAL * _T).astype(np.int32)
 _GREY_CODE = (232 + _GREY_IDX).astype(np.uint8)
-_CUBE_R, _CUBE_G, _CUBE_B = ((k * _CUBE_IDX + (16 if k == 36 else 0)).astype(np.uint8)
-                             for k in (36, 6, 1))
+_CUBE_R, _CUBE_G, _CUBE_B = ((k * _CUBE_IDX + (16 if k == 36 else 0)).astype(np.uint8) for k in (36, 6, 1))
 
 
-def fit_picture(pic_w: int, pic_h: int, sar: tuple[int, int], cols: int,
-                rows: int) -> tuple[int, int, int, int]:
+def fit_picture(
+    pic_w: int, pic_h: int, sar: tuple[int, int], cols: int, rows: int
+) -> tuple[int, int, int, int]:
     """Largest cell rectangle (x, y, w, h) centred in cols x rows that keeps the picture's
     display aspect; a cell shows 1 pixel across and 2 down, so cell pixels are square.
     Like ffplay's calculate_display_rect: fill the height, else fill the width; sizes are
@@ -181,14 +181,18 @@ class CellRenderer:
         """Length of "48;2;R;G;B" (or "48;5;N") for each colour."""
         return 4 + sum(_CHAN_LEN[c] for c in self._channels(keys))
 
-    def _sgr_len(self, new_bg: np.ndarray, new_fg: np.ndarray, bg: np.ndarray,
-                 fg: np.ndarray) -> np.ndarray:
+    def _sgr_len(self, new_bg: np.ndarray, new_fg: np.ndarray, bg: np.ndarray, fg: np.ndarray) -> np.ndarray:
         """Bytes of the SGR that _encode writes: ESC [ bg ; fg m, either part optional."""
-        return ((new_bg | new_fg) * 3 + (new_bg & new_fg) + new_bg * self._param_len(bg)
-                + new_fg * self._param_len(fg))
+        return (
+            (new_bg | new_fg) * 3
+            + (new_bg & new_fg)
+            + new_bg * self._param_len(bg)
+            + new_fg * self._param_len(fg)
+        )
 
-    def _fill_gaps(self, changed: np.ndarray, bg: np.ndarray, fg: np.ndarray, w: int,
-                   x: int, y: int) -> np.ndarray:
+    def _fill_gaps(
+        self, changed: np.ndarray, bg: np.ndarray, fg: np.ndarray, w: int, x: int, y: int
+    ) -> np.ndarray:
         """Indices of the cells to emit: the changed ones, plus unchanged gaps within a row
         whose re-sending costs fewer bytes than a cursor move (with the colours the cell
         after the gap then needs)."""
@@ -213,8 +217,7 @@ class CellRenderer:
         edge[b[take]] = -1
         return np.flatnonzero(changed | (np.cumsum(edge[:-1]) > 0))
 
-    def _encode(self, idx: np.ndarray, bg: np.ndarray, fg: np.ndarray, w: int,
-                x: int, y: int) -> bytes:
+    def _encode(self, idx: np.ndarray, bg: np.ndarray, fg: np.ndarray, w: int, x: int, y: int) -> bytes:
         """Escape bytes for the cells idx (row-major order) with colour keys bg, fg."""
         n = idx.size
         first = np.ones(n, dtype=bool)
@@ -240,8 +243,9 @@ class CellRenderer:
                 mask[:, col, k] = conds[min(k, len(conds) - 1)]
             col += 1
 
-        def put_number(table: np.ndarray, table_mask: np.ndarray, values: np.ndarray,
-                       cond: np.ndarray) -> None:
+        def put_number(
+            table: np.ndarray, table_mask: np.ndarray, values: np.ndarray, cond: np.ndarray
+        ) -> None:
             nonlocal col
             data32[:, col] = table[values]
             mask32[:, col] = table_mask[values] * cond

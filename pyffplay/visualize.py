@@ -38,8 +38,8 @@ class SampleTap:
         with self._lock:
             i = self.index
             first = min(n, RING_FRAMES - i)
-            self.ring[i:i + first] = block[:first]
-            self.ring[:n - first] = block[first:]
+            self.ring[i : i + first] = block[:first]
+            self.ring[: n - first] = block[first:]
             self.index = (i + n) % RING_FRAMES
             self.end_time = dac_time + block.shape[0] / self.rate
 
@@ -101,7 +101,7 @@ def spectrum_column(samples: np.ndarray, height: int) -> np.ndarray:
     """ffplay's SHOW_MODE_RDFT column: (height, 3) uint8, lowest frequency at the bottom;
     red from the first channel, green from the second, blue their mean."""
     nb_freq = 1 << (rdft_bits_for(height) - 1)
-    chans = samples[:2, -2 * nb_freq:]
+    chans = samples[:2, -2 * nb_freq :]
     if chans.shape[1] < 2 * nb_freq:
         chans = np.pad(chans, ((0, 0), (2 * nb_freq - chans.shape[1], 0)))
     w = (np.arange(2 * nb_freq) - nb_freq) / nb_freq

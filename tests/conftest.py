@@ -43,10 +43,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests import media as media_mod  # noqa: E402
-# status lines, the trace and X windows: tests/observe.py
-from tests.observe import (X11, Status, _run, _wait_until, non_status_lines,  # noqa: E402
-                           parse_status_lines, read_trace)
 
+# status lines, the trace and X windows: tests/observe.py
+from tests.observe import X11, Status, _run, _wait_until, non_status_lines, parse_status_lines, read_trace  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
 # a watchdog: a hung test ends the run (with every thread's stack) instead of hanging CI
@@ -69,8 +68,7 @@ def pytest_configure(config):
 def pytest_runtest_protocol(item, nextitem):
     armed = TEST_TIMEOUT > 0 and _watchdog_fd is not None
     if armed:
-        faulthandler.dump_traceback_later(TEST_TIMEOUT, exit=True,
-                                          file=_WatchdogFile(_watchdog_fd))
+        faulthandler.dump_traceback_later(TEST_TIMEOUT, exit=True, file=_WatchdogFile(_watchdog_fd))
     try:
         yield
     finally:
@@ -95,6 +93,7 @@ class _WatchdogFile:
 # helpers
 # ---------------------------------------------------------------------------------------
 
+
 def _stop(proc: subprocess.Popen, timeout=5.0):
     if proc.poll() is None:
         proc.terminate()
@@ -108,6 +107,7 @@ def _stop(proc: subprocess.Popen, timeout=5.0):
 # ---------------------------------------------------------------------------------------
 # X server
 # ---------------------------------------------------------------------------------------
+
 
 def _own_services() -> bool:
     """Each pytest-xdist worker (scripts/test runs several) gets its own X server and sound
@@ -131,9 +131,12 @@ def _start_xvfb(logdir: Path):
     r, w = os.pipe()
     log = open(logdir / "xvfb.log", "wb")
     proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1920x1200x24", "-nolisten", "tcp",
-         "-noreset"],
-        pass_fds=(w,), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1920x1200x24", "-nolisten", "tcp", "-noreset"],
+        pass_fds=(w,),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     os.close(w)
     data = b""
     deadline = time.monotonic() + 15
@@ -187,6 +190,7 @@ def x_display(tmp_path_factory):
 # PulseAudio
 # ---------------------------------------------------------------------------------------
 
+
 def _pulse_works(env=None) -> bool:
     if not shutil.which("pactl"):
         return False
@@ -213,16 +217,24 @@ def pulse_server(tmp_path_factory):
         sock = rundir / "native"
         log = open(rundir / "pulseaudio.log", "wb")
         started = subprocess.Popen(
-            ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n",
-             "--use-pid-file=no", "--disallow-exit",
-             "--load=module-null-sink sink_name=null",
-             f"--load=module-native-protocol-unix socket={sock} auth-anonymous=1"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                "pulseaudio",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "-n",
+                "--use-pid-file=no",
+                "--disallow-exit",
+                "--load=module-null-sink sink_name=null",
+                f"--load=module-native-protocol-unix socket={sock} auth-anonymous=1",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         os.environ["PULSE_SERVER"] = f"unix:{sock}"
         try:
-            _wait_until(lambda: started.poll() is not None or _pulse_works(), 15,
-                        what="PulseAudio")
+            _wait_until(lambda: started.poll() is not None or _pulse_works(), 15, what="PulseAudio")
         except TimeoutError:
             _stop(started)
             raise
@@ -231,10 +243,21 @@ def pulse_server(tmp_path_factory):
     keepalive = None
     if shutil.which("pacat"):
         keepalive = subprocess.Popen(
-            ["pacat", "--playback", "--raw", "--latency-msec=30", "--format=s16le",
-             "--rate=48000", "--channels=2", "--client-name=pyffplay-tests-keepalive"],
-            stdin=open("/dev/zero", "rb"), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                "pacat",
+                "--playback",
+                "--raw",
+                "--latency-msec=30",
+                "--format=s16le",
+                "--rate=48000",
+                "--channels=2",
+                "--client-name=pyffplay-tests-keepalive",
+            ],
+            stdin=open("/dev/zero", "rb"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         # the null sink may be asleep in a 2 s block; let it wake and adopt the low latency
         time.sleep(2.2)
     try:
@@ -261,10 +284,20 @@ class AudioMonitor:
 
     def __init__(self, latency_ms: int = 30):
         self.proc = subprocess.Popen(
-            ["parec", "--raw", "--format=s16le", f"--rate={self.RATE}", "--channels=1",
-             f"--latency-msec={latency_ms}", "--device=@DEFAULT_MONITOR@",
-             "--client-name=pyffplay-tests-monitor"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                "parec",
+                "--raw",
+                "--format=s16le",
+                f"--rate={self.RATE}",
+                "--channels=1",
+                f"--latency-msec={latency_ms}",
+                "--device=@DEFAULT_MONITOR@",
+                "--client-name=pyffplay-tests-monitor",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.chunks: list[tuple[float, bytes]] = []
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -294,7 +327,7 @@ class AudioMonitor:
         for t, c in self.chunks:
             k = len(c) // 2
             # the last sample of a chunk was played just before it arrived
-            times[pos:pos + k] = t - (np.arange(k, 0, -1) - 1) / self.RATE
+            times[pos : pos + k] = t - (np.arange(k, 0, -1) - 1) / self.RATE
             pos += k
         return x, times[:n]
 
@@ -306,7 +339,7 @@ class AudioMonitor:
         if sel.size < block:
             return float("nan")
         blocks = sel[: sel.size // block * block].reshape(-1, block)
-        return float(np.median(np.sqrt(np.mean(blocks ** 2, axis=1))))
+        return float(np.median(np.sqrt(np.mean(blocks**2, axis=1))))
 
     def clicks(self, threshold: float = 0.6) -> list[float]:
         """Play times of the loud clicks (the test tone itself stays below 0.3)."""
@@ -328,6 +361,7 @@ def audio_monitor(pulse_server):
         monitors.append(m)
         time.sleep(0.3)
         return m
+
     yield start
     for m in monitors:
         m.stop()
@@ -336,6 +370,7 @@ def audio_monitor(pulse_server):
 # ---------------------------------------------------------------------------------------
 # media
 # ---------------------------------------------------------------------------------------
+
 
 class MediaCache:
     """Builds each test clip once per session, keyed by its parameters."""
@@ -373,8 +408,6 @@ def media(tmp_path_factory) -> MediaCache:
     return MediaCache(tmp_path_factory.mktemp("media"))
 
 
-
-
 @pytest.fixture(scope="session")
 def x11(x_display) -> X11:
     return X11(x_display)
@@ -383,6 +416,7 @@ def x11(x_display) -> X11:
 # ---------------------------------------------------------------------------------------
 # the player
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class PlayerRun:
@@ -413,9 +447,10 @@ class PlayerRun:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(
+            raise AssertionError(  # noqa: B904 - the timeout is the message
                 f"pyffplay {' '.join(map(str, self.args))} did not exit within {timeout}s; "
-                f"stderr tail: {self.stderr()[-1500:]!r}")
+                f"stderr tail: {self.stderr()[-1500:]!r}"
+            )
         if self.t_exit is None:
             self.t_exit = time.monotonic()
         for h in self.helpers:
@@ -429,8 +464,9 @@ class PlayerRun:
         while self.proc.poll() is None:
             if time.monotonic() > deadline:
                 self.kill()
-                raise AssertionError(f"player did not exit within {timeout}s; stderr tail: "
-                                     f"{self.stderr()[-1500:]!r}")
+                raise AssertionError(
+                    f"player did not exit within {timeout}s; stderr tail: {self.stderr()[-1500:]!r}"
+                )
             time.sleep(0.001)
         if self.t_exit is None:
             self.t_exit = time.monotonic()
@@ -471,28 +507,36 @@ class PlayerRun:
     # --- waiting on the live status line -----------------------------------------------
     def wait_status(self, pred, timeout: float, what="a status line") -> Status:
         """Wait for a status line (read live from stderr) satisfying ``pred``."""
+
         def look():
             if self.poll() is not None:
-                raise AssertionError(f"player exited (code {self.proc.returncode}) while "
-                                     f"waiting for {what}; stderr tail: "
-                                     f"{self.stderr()[-800:]!r}")
+                raise AssertionError(
+                    f"player exited (code {self.proc.returncode}) while "
+                    f"waiting for {what}; stderr tail: "
+                    f"{self.stderr()[-800:]!r}"
+                )
             lines = self.status_lines()
             for s in reversed(lines[-5:]):
                 if pred(s):
                     return s
             return None
+
         try:
             return _wait_until(look, timeout, 0.02, what=what)
         except TimeoutError:
             lines = self.status_lines()
-            raise AssertionError(
+            raise AssertionError(  # noqa: B904 - the timeout is the message
                 f"no {what} within {timeout}s ({len(lines)} status lines seen; last: "
                 f"{lines[-1].raw if lines else None!r}; stderr tail "
-                f"{self.stderr()[-300:]!r}). Is stderr flushed after each '\\r' status line?")
+                f"{self.stderr()[-300:]!r}). Is stderr flushed after each '\\r' status line?"
+            )
 
     def wait_clock(self, at_least: float, timeout: float = 15.0) -> Status:
-        return self.wait_status(lambda s: not math.isnan(s.clock) and s.clock >= at_least,
-                                timeout, what=f"status clock >= {at_least}")
+        return self.wait_status(
+            lambda s: not math.isnan(s.clock) and s.clock >= at_least,
+            timeout,
+            what=f"status clock >= {at_least}",
+        )
 
 
 class Player:
@@ -512,8 +556,7 @@ class Player:
             env["PULSE_SERVER"] = self.pulse
         env.setdefault("LANG", "C.UTF-8")
         src = str(REPO)
-        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
-                                   else "")
+        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         return env
 
     def start(self, *args, stdin=None, trace=True, input_cmd=None, env=None) -> PlayerRun:
@@ -529,18 +572,23 @@ class Player:
         helpers = []
         stdin_arg = stdin if stdin is not None else subprocess.DEVNULL
         if input_cmd is not None:
-            feeder = subprocess.Popen([str(c) for c in input_cmd], stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL)
+            feeder = subprocess.Popen(
+                [str(c) for c in input_cmd], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
             helpers.append(feeder)
             stdin_arg = feeder.stdout
         t0 = time.monotonic()
         with open(stderr_path, "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "pyffplay", *argv],
-                                    stdin=stdin_arg, stdout=subprocess.DEVNULL,
-                                    stderr=err, env={**self.env(), **(env or {})},
-                                    cwd=str(self.workdir))
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pyffplay", *argv],
+                stdin=stdin_arg,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env={**self.env(), **(env or {})},
+                cwd=str(self.workdir),
+            )
         if input_cmd is not None:
-            helpers[0].stdout.close()     # the player holds the read end now
+            helpers[0].stdout.close()  # the player holds the read end now
         run = PlayerRun(argv, proc, stderr_path, trace_path, t0, helpers)
         self.runs.append(run)
         return run
@@ -561,4 +609,3 @@ def player(tmp_path, x_display, pulse_server):
     p = Player(tmp_path, x_display, pulse_server)
     yield p
     p.cleanup()
-

@@ -47,9 +47,15 @@ def _pixels_8bit(rows: np.ndarray) -> bytes:
     return bytes(out)
 
 
-def display_set(canvas: tuple[int, int], version: int, x: int = 0, y: int = 0,
-                indices: np.ndarray | None = None, palette: Palette | None = None,
-                timeout: int = 10) -> bytes:
+def display_set(
+    canvas: tuple[int, int],
+    version: int,
+    x: int = 0,
+    y: int = 0,
+    indices: np.ndarray | None = None,
+    palette: Palette | None = None,
+    timeout: int = 10,
+) -> bytes:
     """One PES payload: the bitmap (palette indices, 0 transparent) at (x, y), or a clear."""
     w, h = canvas
     v = version & 0xF

@@ -52,8 +52,14 @@ def _tone(start: int, count: int) -> np.ndarray:
 
 
 def fmt_dtype(fmt: str) -> type:
-    return {"s16": np.int16, "s16p": np.int16, "s32": np.int32, "s32p": np.int32,
-            "flt": np.float32, "fltp": np.float32}[fmt]
+    return {
+        "s16": np.int16,
+        "s16p": np.int16,
+        "s32": np.int32,
+        "s32p": np.int32,
+        "flt": np.float32,
+        "fltp": np.float32,
+    }[fmt]
 
 
 def _samples(st, pos: int, count: int, offset: int = 0) -> av.AudioFrame:
@@ -72,9 +78,19 @@ def _samples(st, pos: int, count: int, offset: int = 0) -> av.AudioFrame:
     return af
 
 
-def make_clip(path: Path, fmt: str, vcodec: str | None, acodec: str | None, *,
-              subtitles: bool = False, duration: float = DURATION, options: dict | None = None,
-              audio_from: float = 0.0, start: float = 0.0, padding: int = 0) -> Path:
+def make_clip(
+    path: Path,
+    fmt: str,
+    vcodec: str | None,
+    acodec: str | None,
+    *,
+    subtitles: bool = False,
+    duration: float = DURATION,
+    options: dict | None = None,
+    audio_from: float = 0.0,
+    start: float = 0.0,
+    padding: int = 0,
+) -> Path:
     """Write a clip: ``vcodec`` video (None: none), ``acodec`` stereo audio (None: none),
     an SRT track when ``subtitles``; audio starts at ``audio_from`` seconds. Timestamps
     begin at ``start`` seconds (the second half of a joined stream goes on from the first).
@@ -86,8 +102,10 @@ def make_clip(path: Path, fmt: str, vcodec: str | None, acodec: str | None, *,
             vs.width, vs.height, vs.pix_fmt = WIDTH, HEIGHT, "yuv420p"
             vs.codec_context.time_base = fractions.Fraction(1, FPS)
             vs.codec_context.gop_size = FPS  # a keyframe a second: damage heals within 1 s
-            vs.options = {"libx264": {"preset": "ultrafast"},
-                          "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"}}.get(vcodec, {})
+            vs.options = {
+                "libx264": {"preset": "ultrafast"},
+                "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"},
+            }.get(vcodec, {})
         if acodec:
             as_ = out.add_stream(acodec, rate=RATE)
             as_.layout = "stereo"
@@ -178,10 +196,15 @@ def make_ts_appearing(path: Path, kind: str, work: Path) -> Path:
     first = work / f"{path.stem}.part1.ts"
     second = work / f"{path.stem}.part2.ts"
     half = DURATION / 2
-    later = {"new_stream": {"tables_version": "1"},
-             "new_pids": {"tables_version": "1", "mpegts_start_pid": "0x300"},
-             "new_program": {"mpegts_service_id": "7", "mpegts_pmt_start_pid": "0x1200",
-                             "mpegts_start_pid": "0x300"}}[kind]
+    later = {
+        "new_stream": {"tables_version": "1"},
+        "new_pids": {"tables_version": "1", "mpegts_start_pid": "0x300"},
+        "new_program": {
+            "mpegts_service_id": "7",
+            "mpegts_pmt_start_pid": "0x1200",
+            "mpegts_start_pid": "0x300",
+        },
+    }[kind]
     _ts(first, "libx264", None if kind == "new_stream" else "aac", duration=half, padding=PROBE_PADDING)
     _ts(second, "libx264", "aac", duration=half, start=half, options=later)
     path.write_bytes(first.read_bytes() + second.read_bytes())
@@ -223,7 +246,7 @@ def payload_ranges(data: bytes, skip: int = 8) -> list[tuple[int, int]]:
             step = 64
             while n < limit:
                 m = min(step, limit - n)
-                if data[at + n:at + n + m] != body[n:n + m]:
+                if data[at + n : at + n + m] != body[n : n + m]:
                     while n < limit and data[at + n] == body[n]:
                         n += 1
                     break
@@ -284,7 +307,7 @@ def damage(data: bytes, kind: str, seed: int, ranges: list[tuple[int, int]] | No
         # The container's own bytes (headers, indexes, tables): everything outside packets.
         inside = bytearray(n)
         for a, b in ranges or []:
-            inside[a - 8 if a >= 8 else 0:b] = b"\x01" * (b - max(a - 8, 0))
+            inside[a - 8 if a >= 8 else 0 : b] = b"\x01" * (b - max(a - 8, 0))
         outside = [i for i in range(n) if not inside[i]]
         for i in rng.sample(outside, k=min(len(outside), 8)):
             out[i] ^= rng.randint(1, 255)
@@ -302,7 +325,7 @@ def damage(data: bytes, kind: str, seed: int, ranges: list[tuple[int, int]] | No
         j = min(n, i + rng.randint(64, 8192))
         out[j:j] = out[i:j]
     elif kind == "cut":
-        del out[int(n * rng.uniform(0.3, 0.9)):]
+        del out[int(n * rng.uniform(0.3, 0.9)) :]
     elif kind == "header":
         j = min(n, rng.randint(64, 1024))
         out[:j] = bytes(rng.randrange(256) for _ in range(j))
@@ -337,16 +360,18 @@ def matroska_pts_jump(data: bytes, at_seconds: float = 1.2, jump_ms: int = 0x7FF
         else:
             raise ValueError("no video packet that late")
     out = bytearray(data)
-    out[at - 3:at - 1] = jump_ms.to_bytes(2, "big", signed=True)  # track vint, int16 timecode, flags
+    out[at - 3 : at - 1] = jump_ms.to_bytes(2, "big", signed=True)  # track vint, int16 timecode, flags
     return bytes(out)
 
 
 # (clip, kind, builder): the regressions. "unknown_codec" plays its audio to the end.
-TARGETED = (("mp4", "unknown_codec", unknown_video_codec),
-            ("mkv", "unknown_codec", unknown_video_codec),
-            ("webm", "unknown_codec", unknown_video_codec),
-            ("mkv", "pts_jump", matroska_pts_jump),
-            ("webm", "pts_jump", matroska_pts_jump))
+TARGETED = (
+    ("mp4", "unknown_codec", unknown_video_codec),
+    ("mkv", "unknown_codec", unknown_video_codec),
+    ("webm", "unknown_codec", unknown_video_codec),
+    ("mkv", "pts_jump", matroska_pts_jump),
+    ("webm", "pts_jump", matroska_pts_jump),
+)
 
 
 # -- the corpus ----------------------------------------------------------------------------
@@ -371,8 +396,11 @@ def last_pts(path: Path) -> float:
     after open are not seen here either (PyAV skips them, then raises IndexError)."""
     with av.open(str(path), "r", options=PLAYER_OPEN_OPTIONS) as c:
         decodable = [s for s in c.streams if s.codec_context is not None]
-        st = next(s for s in decodable if s.type == "video" or s.type == "audio"
-                  and not any(v.type == "video" for v in decodable))
+        st = next(
+            s
+            for s in decodable
+            if s.type == "video" or s.type == "audio" and not any(v.type == "video" for v in decodable)
+        )
         tb = float(st.time_base)
         last = float("-inf")
         try:

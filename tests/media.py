@@ -23,12 +23,12 @@ from pathlib import Path
 import av
 import numpy as np
 
-BITS = 16            # blocks in the index row
-ROW_FRACTION = 16    # the index row is height // ROW_FRACTION pixels tall
+BITS = 16  # blocks in the index row
+ROW_FRACTION = 16  # the index row is height // ROW_FRACTION pixels tall
 
 TONE_HZ = 440.0
 TONE_AMPLITUDE = 0.25
-CLICK_SECONDS = 0.005     # length of the click at each whole second
+CLICK_SECONDS = 0.005  # length of the click at each whole second
 CLICK_AMPLITUDE = 0.9
 
 # limited-range luma for black and white blocks
@@ -53,7 +53,7 @@ class _Painter:
         self.row_h = _index_row_height(height)
         x = np.arange(width, dtype=np.int32)
         y = np.arange(height, dtype=np.int32)
-        self._xy = (x[None, :] + y[:, None]).astype(np.int32)            # luma diagonal
+        self._xy = (x[None, :] + y[:, None]).astype(np.int32)  # luma diagonal
         cx = np.arange(width // 2, dtype=np.int32)
         cy = np.arange(height // 2, dtype=np.int32)
         self._cx = np.broadcast_to(cx[None, :], (height // 2, width // 2))
@@ -75,16 +75,16 @@ class _Painter:
             side = h // 4
             x0 = (index * 8) % max(w - side, 1)
             y0 = (h - side) // 2
-            luma[y0:y0 + side, x0:x0 + side] = 200
+            luma[y0 : y0 + side, x0 : x0 + side] = 200
         bits = (index >> (BITS - 1 - self._col_bit)) & 1
         luma[: self.row_h] = np.where(bits == 1, _Y_WHITE, _Y_BLACK).astype(np.uint8)[None, :]
-        chroma = buf[h:].reshape(2, h // 2, w // 2)          # U plane, then V plane
+        chroma = buf[h:].reshape(2, h // 2, w // 2)  # U plane, then V plane
         chroma[0] = 128 + ((self._cx + 3 * index) % 128 - 64)
         chroma[1] = 128 + ((self._cy + 5 * index) % 128 - 64)
         if self.scene == "still":
             chroma[0] = 128 + (self._cx % 128 - 64)
             chroma[1] = 128 + (self._cy % 128 - 64)
-        chroma[:, : self.row_h // 2] = 128                  # the index row stays grey-scale
+        chroma[:, : self.row_h // 2] = 128  # the index row stays grey-scale
         return buf
 
 
@@ -104,7 +104,7 @@ def decode_frame_index(rgb: np.ndarray) -> int:
     h, w = rgb.shape[:2]
     row_h = h / ROW_FRACTION
     y0, y1 = int(row_h * 0.25), max(int(row_h * 0.75), int(row_h * 0.25) + 1)
-    grey = rgb[y0:y1, :, :3].astype(np.float32).mean(axis=(0, 2))   # per column
+    grey = rgb[y0:y1, :, :3].astype(np.float32).mean(axis=(0, 2))  # per column
     value = 0
     for bit in range(BITS):
         x0 = int((bit + 0.3) * w / BITS)
@@ -128,15 +128,27 @@ def _container_format(path: Path, container: str | None) -> str | None:
     if container:
         return {"ts": "mpegts"}.get(container, container)
     suffix = path.suffix.lower()
-    return {".ts": "mpegts", ".m4a": "ipod", ".mp4": "mp4", ".mkv": "matroska",
-            ".mp3": "mp3"}.get(suffix)
+    return {".ts": "mpegts", ".m4a": "ipod", ".mp4": "mp4", ".mkv": "matroska", ".mp3": "mp3"}.get(suffix)
 
 
-def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 720,
-              fps: int = 30, audio: bool = True, sample_rate: int = 48000,
-              keyint: int | None = None, moov_at_end: bool = True,
-              container: str | None = None, preset: str = "ultrafast", rotation: float = 0,
-              scene: str = "scroll", muxrate: int | None = None, chapters: tuple[float, ...] = ()):
+def make_clip(
+    path,
+    *,
+    duration: float = 10.0,
+    width: int = 1280,
+    height: int = 720,
+    fps: int = 30,
+    audio: bool = True,
+    sample_rate: int = 48000,
+    keyint: int | None = None,
+    moov_at_end: bool = True,
+    container: str | None = None,
+    preset: str = "ultrafast",
+    rotation: float = 0,
+    scene: str = "scroll",
+    muxrate: int | None = None,
+    chapters: tuple[float, ...] = (),
+):
     """Write an H.264 (+ AAC stereo) clip whose frame ``i`` shows ``i`` in its index row.
 
     MP4 from PyAV keeps the moov atom at the end unless ``moov_at_end=False`` (faststart).
@@ -162,10 +174,18 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
     with av.open(str(tmp), "w", format=fmt or None, options=options) as out:
         if chapters:
             ends = [*chapters[1:], duration]
-            out.set_chapters([
-                {"id": i + 1, "start": round(start * 1000), "end": round(end * 1000),
-                 "time_base": fractions.Fraction(1, 1000), "metadata": {"title": f"Chapter {i + 1}"}}
-                for i, (start, end) in enumerate(zip(chapters, ends))])
+            out.set_chapters(
+                [
+                    {
+                        "id": i + 1,
+                        "start": round(start * 1000),
+                        "end": round(end * 1000),
+                        "time_base": fractions.Fraction(1, 1000),
+                        "metadata": {"title": f"Chapter {i + 1}"},
+                    }
+                    for i, (start, end) in enumerate(zip(chapters, ends))
+                ]
+            )
         vs = out.add_stream("libx264", rate=fps)
         vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
         vopts = {"preset": preset}
@@ -195,8 +215,7 @@ def make_clip(path, *, duration: float = 10.0, width: int = 1280, height: int = 
                 while audio_pos < limit:
                     count = min(a_frame, n_audio - audio_pos)
                     mono = audio_samples(audio_pos, count, sample_rate)
-                    af = av.AudioFrame.from_ndarray(np.stack([mono, mono]), format="fltp",
-                                                    layout="stereo")
+                    af = av.AudioFrame.from_ndarray(np.stack([mono, mono]), format="fltp", layout="stereo")
                     af.sample_rate = sample_rate
                     af.pts = audio_pos
                     af.time_base = fractions.Fraction(1, sample_rate)
@@ -231,11 +250,11 @@ def make_audio_only(path, duration: float = 5.0, rate: int = 48000):
             count = min(chunk, n_total - pos)
             mono = audio_samples(pos, count, rate)
             if fmt_name.endswith("p"):
-                af = av.AudioFrame.from_ndarray(np.stack([mono, mono]), format="fltp",
-                                                layout="stereo")
+                af = av.AudioFrame.from_ndarray(np.stack([mono, mono]), format="fltp", layout="stereo")
             else:
-                af = av.AudioFrame.from_ndarray(np.stack([mono, mono], axis=1).reshape(1, -1),
-                                                format="flt", layout="stereo")
+                af = av.AudioFrame.from_ndarray(
+                    np.stack([mono, mono], axis=1).reshape(1, -1), format="flt", layout="stereo"
+                )
             af.sample_rate = rate
             af.pts = pos
             af.time_base = fractions.Fraction(1, rate)
@@ -258,8 +277,7 @@ def decode_indices(path) -> list[tuple[float, int]]:
 
 
 def _main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.media",
-                                description="Make a pyffplay test clip.")
+    p = argparse.ArgumentParser(prog="python -m tests.media", description="Make a pyffplay test clip.")
     p.add_argument("output")
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--size", default="1280x720")
@@ -273,8 +291,16 @@ def _main(argv=None) -> int:
         make_audio_only(a.output, a.duration)
     else:
         w, h = (int(v) for v in a.size.lower().split("x"))
-        make_clip(a.output, duration=a.duration, width=w, height=h, fps=a.fps,
-                  audio=not a.no_audio, keyint=a.keyint, moov_at_end=not a.faststart)
+        make_clip(
+            a.output,
+            duration=a.duration,
+            width=w,
+            height=h,
+            fps=a.fps,
+            audio=not a.no_audio,
+            keyint=a.keyint,
+            moov_at_end=not a.faststart,
+        )
     print(a.output)
     return 0
 

@@ -38,8 +38,9 @@ def pgs_cues(width: int, height: int, times: list[tuple[float, float]]):
     return [(a, b, x, y, box(bw, bh, border=2), palette) for a, b in times], (x, y, bw, bh)
 
 
-def make_subtitled(path, sub_file: Path, *, duration: float = 6.0, width: int = 640, height: int = 360,
-                   fps: int = 30) -> Path:
+def make_subtitled(
+    path, sub_file: Path, *, duration: float = 6.0, width: int = 640, height: int = 360, fps: int = 30
+) -> Path:
     """H.264 video (no audio) + the subtitle track of ``sub_file`` (.srt or .sup) in MKV."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
@@ -82,8 +83,16 @@ def dark_mask(rgb: np.ndarray) -> np.ndarray:
 __all__ = ["write_srt", "write_sup", "pgs_cues", "make_subtitled", "green_mask", "white_mask", "dark_mask"]
 
 
-def make_dvb_ts(path, cues, *, duration: float = 8.0, width: int = 640, height: int = 360,
-                fps: int = 30, canvas: tuple[int, int] | None = None) -> Path:
+def make_dvb_ts(
+    path,
+    cues,
+    *,
+    duration: float = 8.0,
+    width: int = 640,
+    height: int = 360,
+    fps: int = 30,
+    canvas: tuple[int, int] | None = None,
+) -> Path:
     """H.264 + a DVB subtitle track in MPEG-TS: each cue (start, end, x, y, indices,
     palette) shown, then cleared, by packets from tests/dvbsub.py, on ``canvas`` (the
     display definition; default the video's size)."""

@@ -23,12 +23,22 @@ def _srt(lines: list[tuple[float, float, str]]) -> str:
     def ts(t: float) -> str:
         ms = int(round(t * 1000))
         return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
     return "".join(f"{i}\n{ts(a)} --> {ts(b)}\n{text}\n\n" for i, (a, b, text) in enumerate(lines, 1))
 
 
-def make_tracks(path, *, duration: float = 6.0, width: int = 320, height: int = 240, fps: int = 30,
-                tones: tuple[float, ...] = (440.0, 1000.0), languages: tuple[str, ...] = ("eng", "fra"),
-                subtitles: tuple[str, ...] = ("eng", "fra"), rate: int = 48000):
+def make_tracks(
+    path,
+    *,
+    duration: float = 6.0,
+    width: int = 320,
+    height: int = 240,
+    fps: int = 30,
+    tones: tuple[float, ...] = (440.0, 1000.0),
+    languages: tuple[str, ...] = ("eng", "fra"),
+    subtitles: tuple[str, ...] = ("eng", "fra"),
+    rate: int = 48000,
+):
     """Video + one AAC track per tone (language from ``languages``) + SRT tracks whose
     cues say "<language> <second>" once a second. Returns ``path``."""
     path = Path(path)

@@ -88,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if b.stall_after is not None and b.served + n > b.stall_after:
                     self.server.stopping.wait(120)  # silent, connection open, until the test ends
                     return
-                self.wfile.write(data[pos:pos + n])
+                self.wfile.write(data[pos : pos + n])
                 pos += n
                 sent += n
                 b.served += n
@@ -116,8 +116,9 @@ class HTTPServer:
         self._srv.behaviour = self.behaviour
         self._srv.files = files
         self._srv.stopping = threading.Event()
-        self._thread = threading.Thread(target=self._srv.serve_forever, kwargs={"poll_interval": 0.1},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self._srv.server_address[1]}{path}"
@@ -173,8 +174,11 @@ class UDPSender:
         with av.open(url, "w", format="mpegts") as out:
             while not self.stop.is_set() and time.monotonic() - t0 < self.limit:
                 with av.open(str(self.source)) as inp:
-                    streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}\
-                        if not out.streams else {s.index: out.streams[s.index] for s in inp.streams}
+                    streams = (
+                        {s.index: out.add_stream_from_template(s) for s in inp.streams}
+                        if not out.streams
+                        else {s.index: out.streams[s.index] for s in inp.streams}
+                    )
                     last = 0.0
                     for pkt in inp.demux():
                         if pkt.dts is None or self.stop.is_set():

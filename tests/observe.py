@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 def _run(cmd, timeout=10, env=None, check=False, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          env=env, check=check, **kw)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=check, **kw)
 
 
 def _wait_until(pred, timeout, interval=0.05, what="condition"):
@@ -30,14 +30,20 @@ def _wait_until(pred, timeout, interval=0.05, what="condition"):
             raise TimeoutError(f"timed out after {timeout:.1f}s waiting for {what}")
         time.sleep(interval)
 
+
 # ---------------------------------------------------------------------------------------
 # status lines and trace
 # ---------------------------------------------------------------------------------------
 
 _NUM = r"(-?(?:\d+(?:\.\d*)?|\.\d+)|[-+]?nan|[-+]?inf)"
 STATUS_RE = re.compile(
-    r"^\s*" + _NUM + r"\s+(A-V|M-V|M-A):\s*" + _NUM +
-    r"\s+fd=\s*(-?\d+)\s+aq=\s*(-?\d+)KB\s+vq=\s*(-?\d+)KB\s+sq=\s*(-?\d+)B", re.I)
+    r"^\s*"
+    + _NUM
+    + r"\s+(A-V|M-V|M-A):\s*"
+    + _NUM
+    + r"\s+fd=\s*(-?\d+)\s+aq=\s*(-?\d+)KB\s+vq=\s*(-?\d+)KB\s+sq=\s*(-?\d+)B",
+    re.I,
+)
 
 
 @dataclass
@@ -58,9 +64,18 @@ def parse_status_lines(text: str) -> list[Status]:
     for piece in re.split(r"[\r\n]+", text):
         m = STATUS_RE.match(piece)
         if m:
-            out.append(Status(float(m.group(1)), m.group(2).upper(), float(m.group(3)),
-                              int(m.group(4)), int(m.group(5)), int(m.group(6)),
-                              int(m.group(7)), piece))
+            out.append(
+                Status(
+                    float(m.group(1)),
+                    m.group(2).upper(),
+                    float(m.group(3)),
+                    int(m.group(4)),
+                    int(m.group(5)),
+                    int(m.group(6)),
+                    int(m.group(7)),
+                    piece,
+                )
+            )
     return out
 
 
@@ -88,7 +103,7 @@ def pyffplay_lines(text: str) -> list[str]:
 
 def read_trace(path) -> list[dict]:
     events = []
-    with open(path, "r", encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if not line:
@@ -96,7 +111,7 @@ def read_trace(path) -> list[dict]:
             try:
                 ev = json.loads(line)
             except ValueError as e:
-                raise AssertionError(f"trace line {n} is not JSON ({e}): {line[:200]!r}")
+                raise AssertionError(f"trace line {n} is not JSON ({e}): {line[:200]!r}") from None
             if not isinstance(ev, dict) or "ev" not in ev or "t" not in ev:
                 raise AssertionError(f"trace line {n} lacks 'ev'/'t': {line[:200]!r}")
             events.append(ev)
@@ -129,14 +144,15 @@ class X11:
 
     def find_window(self, title: str, timeout: float = 15.0, proc=None) -> int:
         """The id of the top-level window named exactly ``title`` (waits for it)."""
+
         def look():
             if proc is not None and proc.poll() is not None:
-                raise AssertionError(
-                    f"player exited (code {proc.returncode}) before its window appeared")
+                raise AssertionError(f"player exited (code {proc.returncode}) before its window appeared")
             for wid, name in list_windows():
                 if name == title and self.is_viewable(wid):
                     return wid
             return None
+
         return _wait_until(look, timeout, 0.05, what=f"a window titled {title!r}")
 
     def is_viewable(self, wid: int) -> bool:
@@ -149,10 +165,11 @@ class X11:
     def geometry(self, wid: int) -> tuple[int, int, int, int]:
         """(x, y, width, height) of the window on the screen."""
         r = _run(["xwininfo", "-id", str(wid)], timeout=5).stdout
+
         def val(label):
             return int(re.search(label + r":\s*(-?\d+)", r).group(1))
-        return (val("Absolute upper-left X"), val("Absolute upper-left Y"),
-                val("Width"), val("Height"))
+
+        return (val("Absolute upper-left X"), val("Absolute upper-left Y"), val("Width"), val("Height"))
 
     def focus(self, wid: int):
         _run(["xdotool", "windowfocus", "--sync", str(wid)], timeout=5, check=True)
@@ -171,8 +188,11 @@ class X11:
         """Move the pointer to (x, y) inside the window and click ``button``."""
         self.focus(wid)
         t0 = time.monotonic()
-        _run(["xdotool", "mousemove", "--window", str(wid), str(x), str(y),
-              "click", str(button)], timeout=5, check=True)
+        _run(
+            ["xdotool", "mousemove", "--window", str(wid), str(x), str(y), "click", str(button)],
+            timeout=5,
+            check=True,
+        )
         return t0, time.monotonic()
 
     def close_request(self, wid: int) -> float:
@@ -186,8 +206,7 @@ class X11:
 
     def screenshot(self, wid: int) -> np.ndarray:
         """The window's pixels as an (H, W, 3) uint8 RGB array (xwd)."""
-        r = subprocess.run(["xwd", "-silent", "-id", str(wid)], capture_output=True,
-                           timeout=10, check=True)
+        r = subprocess.run(["xwd", "-silent", "-id", str(wid)], capture_output=True, timeout=10, check=True)
         return parse_xwd(r.stdout)
 
 
@@ -204,11 +223,13 @@ def parse_xwd(data: bytes) -> np.ndarray:
         raise ValueError(f"unsupported xwd pixel size {bpp} bytes")
     px = np.frombuffer(data, dtype=np.uint8, count=bpl * h, offset=off).reshape(h, bpl)
     px = px[:, : w * bpp].reshape(h, w, bpp)
+
     # byte positions of each mask in memory order
     def pos(mask):
         shift = (mask & -mask).bit_length() - 1
         byte = shift // 8
         return byte if byte_order == 0 else bpp - 1 - byte
+
     return px[:, :, [pos(rmask), pos(gmask), pos(bmask)]].copy()
 
 
@@ -220,10 +241,16 @@ _CLIENT_MESSAGE = 33
 
 
 class _XClientMessageEvent(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
-                ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
-                ("message_type", ctypes.c_ulong), ("format", ctypes.c_int),
-                ("data", ctypes.c_long * 5)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("serial", ctypes.c_ulong),
+        ("send_event", ctypes.c_int),
+        ("display", ctypes.c_void_p),
+        ("window", ctypes.c_ulong),
+        ("message_type", ctypes.c_ulong),
+        ("format", ctypes.c_int),
+        ("data", ctypes.c_long * 5),
+    ]
 
 
 class _XEvent(ctypes.Union):
@@ -237,8 +264,13 @@ def send_wm_delete(display: str, wid: int) -> float:
     x.XOpenDisplay.argtypes = [ctypes.c_char_p]
     x.XInternAtom.restype = ctypes.c_ulong
     x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-    x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
-                             ctypes.POINTER(_XEvent)]
+    x.XSendEvent.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.c_long,
+        ctypes.POINTER(_XEvent),
+    ]
     x.XFlush.argtypes = [ctypes.c_void_p]
     x.XCloseDisplay.argtypes = [ctypes.c_void_p]
     dpy = x.XOpenDisplay(display.encode())

@@ -53,9 +53,15 @@ def _ycrcb(r: int, g: int, b: int) -> tuple[int, int, int]:
     return round(y), round(cr), round(cb)
 
 
-def display_set(pts: float, canvas: tuple[int, int], number: int, x: int = 0, y: int = 0,
-                indices: np.ndarray | None = None,
-                palette: dict[int, tuple[int, int, int, int]] | None = None) -> bytes:
+def display_set(
+    pts: float,
+    canvas: tuple[int, int],
+    number: int,
+    x: int = 0,
+    y: int = 0,
+    indices: np.ndarray | None = None,
+    palette: dict[int, tuple[int, int, int, int]] | None = None,
+) -> bytes:
     """One display set: a bitmap (palette indices, index 0 transparent) at (x, y) on the
     canvas, or, without ``indices``, an empty set that clears the screen."""
     w, h = canvas
@@ -73,15 +79,21 @@ def display_set(pts: float, canvas: tuple[int, int], number: int, x: int = 0, y:
         pds += struct.pack(">BBBBB", i, yy, cr, cb, a)
     data = struct.pack(">HH", ow, oh) + rle(indices)
     ods = struct.pack(">HBB", 0, 0, 0xC0) + struct.pack(">I", len(data))[1:] + data
-    return (_segment(PCS, pts, pcs) + _segment(WDS, pts, wds) + _segment(PDS, pts, pds)
-            + _segment(ODS, pts, ods) + _segment(END, pts, b""))
+    return (
+        _segment(PCS, pts, pcs)
+        + _segment(WDS, pts, wds)
+        + _segment(PDS, pts, pds)
+        + _segment(ODS, pts, ods)
+        + _segment(END, pts, b"")
+    )
 
 
 Palette = dict[int, tuple[int, int, int, int]]  # index -> (R, G, B, A)
 
 
-def write_sup(path, canvas: tuple[int, int],
-              cues: list[tuple[float, float, int, int, np.ndarray, Palette]]) -> Path:
+def write_sup(
+    path, canvas: tuple[int, int], cues: list[tuple[float, float, int, int, np.ndarray, Palette]]
+) -> Path:
     """A .sup file: each cue (start, end, x, y, indices, palette) shown, then cleared."""
     out = bytearray()
     for n, (start, end, x, y, indices, palette) in enumerate(cues):

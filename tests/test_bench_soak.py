@@ -13,19 +13,41 @@ from bench_lib import soak, soak_report  # noqa: E402
 
 
 def _sample(t, rss, threads=16, fds=14, hwm=None):
-    return {"t": t, "rss": rss, "hwm": hwm if hwm is not None else rss, "threads": threads,
-            "fds": fds, "cpu": t / 4}
+    return {
+        "t": t,
+        "rss": rss,
+        "hwm": hwm if hwm is not None else rss,
+        "threads": threads,
+        "fds": fds,
+        "cpu": t / 4,
+    }
 
 
 def _result(samples):
-    return {"seed": 7, "minutes": 1, "clip": "c.mp4", "date": "2026-12-02 04:00 UTC",
-            "revision": "abc1234 2026-12-02 subject + words", "load_start": [1, 2, 3],
-            "load_end": [1, 2, 3], "busy_cores": 1.5, "cores": 2, "samples": samples,
-            "keys": [[1.0, "Left", True], [2.0, "a", True], [3.0, "p", False]],
-            "send_failures": 1, "crash": None, "responds": True, "quit_latency": 0.05, "rc": 0,
-            "problems": [["pyffplay: warning: something", 2]], "tracebacks": 0,
-            "status_lines": 100, "commands": {"seek": 1, "pause": 1, "quit": 1},
-            "frames": 90, "drops": 0}
+    return {
+        "seed": 7,
+        "minutes": 1,
+        "clip": "c.mp4",
+        "date": "2026-12-02 04:00 UTC",
+        "revision": "abc1234 2026-12-02 subject + words",
+        "load_start": [1, 2, 3],
+        "load_end": [1, 2, 3],
+        "busy_cores": 1.5,
+        "cores": 2,
+        "samples": samples,
+        "keys": [[1.0, "Left", True], [2.0, "a", True], [3.0, "p", False]],
+        "send_failures": 1,
+        "crash": None,
+        "responds": True,
+        "quit_latency": 0.05,
+        "rc": 0,
+        "problems": [["pyffplay: warning: something", 2]],
+        "tracebacks": 0,
+        "status_lines": 100,
+        "commands": {"seek": 1, "pause": 1, "quit": 1},
+        "frames": 90,
+        "drops": 0,
+    }
 
 
 def test_sample_reads_this_process():
@@ -43,7 +65,7 @@ def test_sample_reads_this_process():
 
 
 def test_sample_of_a_gone_process_is_none():
-    assert soak.sample(2 ** 22 + 12345) is None
+    assert soak.sample(2**22 + 12345) is None
 
 
 def test_flat_is_judged_from_the_first_sample_after_warmup():
@@ -59,17 +81,23 @@ def test_flat_is_judged_from_the_first_sample_after_warmup():
 
 
 def test_problem_lines_skip_status_lines_and_count_repeats():
-    text = ("   1.00 A-V:  0.001 fd=   0 aq=   16KB vq=  200KB sq=    0B \r"
-            "pyffplay: warning: x\n   2.00 A-V:  0.001 fd=   0 aq=   16KB vq=  200KB sq=    0B \r"
-            "pyffplay: warning: x\nTraceback (most recent call last):\n")
-    assert soak.problem_lines(text) == [("pyffplay: warning: x", 2),
-                                        ("Traceback (most recent call last):", 1)]
+    text = (
+        "   1.00 A-V:  0.001 fd=   0 aq=   16KB vq=  200KB sq=    0B \r"
+        "pyffplay: warning: x\n   2.00 A-V:  0.001 fd=   0 aq=   16KB vq=  200KB sq=    0B \r"
+        "pyffplay: warning: x\nTraceback (most recent call last):\n"
+    )
+    assert soak.problem_lines(text) == [
+        ("pyffplay: warning: x", 2),
+        ("Traceback (most recent call last):", 1),
+    ]
 
 
 def test_section_is_replaced_and_the_rest_of_the_report_kept(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
-    out.write_text("# Report\n\n<!-- notes -->\n## Findings\n\ntext\n\n<!-- terminal -->\nT\n"
-                   "<!-- /terminal -->\n", encoding="utf-8")
+    out.write_text(
+        "# Report\n\n<!-- notes -->\n## Findings\n\ntext\n\n<!-- terminal -->\nT\n<!-- /terminal -->\n",
+        encoding="utf-8",
+    )
     res = _result([_sample(10, 170), _sample(60, 175)])
     soak_report.publish(res, out)
     first = out.read_text(encoding="utf-8")
@@ -99,8 +127,16 @@ def test_wraps_count_returns_from_the_end_to_the_start():
 
 def test_pause_model_follows_step_and_toggles():
     m = soak.PauseModel()
-    for key, paused in (("Left", False), ("s", True), ("s", True), ("space", False),
-                        ("p", True), ("m", True), ("p", False), (None, False)):
+    for key, paused in (
+        ("Left", False),
+        ("s", True),
+        ("s", True),
+        ("space", False),
+        ("p", True),
+        ("m", True),
+        ("p", False),
+        (None, False),
+    ):
         m.after(key)
         assert m.paused is paused, key
     assert m.keys_paused == 0 and m.keys_paused_total == 4
@@ -108,11 +144,20 @@ def test_pause_model_follows_step_and_toggles():
 
 def test_a_regenerated_ab_report_keeps_the_soak_section(tmp_path):
     from bench_lib import report
+
     out = tmp_path / "BENCHMARKS.md"
     out.write_text("# old\n\n<!-- notes -->\n## Findings\n", encoding="utf-8")
     soak_report.write_section(out, "## Soak\n\nbody")
-    report.write(out, header="# new", machine_rows=[], version_rows=[], method="m", targets=[],
-                 figures_md="f", extra_md="")
+    report.write(
+        out,
+        header="# new",
+        machine_rows=[],
+        version_rows=[],
+        method="m",
+        targets=[],
+        figures_md="f",
+        extra_md="",
+    )
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# new") and "# old" not in text
     assert f"{soak_report.BEGIN}\n## Soak\n\nbody\n{soak_report.END}" in text

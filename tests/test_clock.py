@@ -53,11 +53,16 @@ def test_constants_are_ffplays():
     assert AV_SYNC_FRAMEDUP_THRESHOLD == 0.1
     assert AV_NOSYNC_THRESHOLD == 10.0
     assert AUDIO_DIFF_AVG_NB == 20
-    assert (EXTERNAL_CLOCK_SPEED_MIN, EXTERNAL_CLOCK_SPEED_MAX, EXTERNAL_CLOCK_SPEED_STEP) == (0.9, 1.01, 0.001)
+    assert (EXTERNAL_CLOCK_SPEED_MIN, EXTERNAL_CLOCK_SPEED_MAX, EXTERNAL_CLOCK_SPEED_STEP) == (
+        0.9,
+        1.01,
+        0.001,
+    )
     assert (SDL_MIX_MAXVOLUME, SDL_VOLUME_STEP) == (128, 0.75)
 
 
 # --- Clock ----------------------------------------------------------------------------
+
 
 def queue_clock(now: FakeTime):
     q = PacketQueue()
@@ -240,18 +245,18 @@ MAXD = 3600.0
     [
         # video behind the master by at least the threshold: shorten the delay...
         (0.2, -0.15, 0.05),
-        (0.04, -0.04, 0.0),      # diff == -threshold counts (<=)
+        (0.04, -0.04, 0.0),  # diff == -threshold counts (<=)
         (0.1, -0.1, 0.0),
         # ...but never below 0
         (0.04, -0.2, 0.0),
         (0.2, -5.0, 0.0),
         # video ahead and a long frame (> 0.1 s): add the whole diff
         (0.2, 0.15, 0.35),
-        (0.5, 0.1, 0.6),         # threshold clamps to 0.1 for long frames
+        (0.5, 0.1, 0.6),  # threshold clamps to 0.1 for long frames
         # video ahead and a short frame: duplicate it (double the delay)
         (0.04, 0.05, 0.08),
-        (0.1, 0.1, 0.2),         # delay == 0.1 is not > FRAMEDUP_THRESHOLD
-        (0.02, 0.04, 0.04),      # threshold clamps to 0.04 for very short frames
+        (0.1, 0.1, 0.2),  # delay == 0.1 is not > FRAMEDUP_THRESHOLD
+        (0.02, 0.04, 0.04),  # threshold clamps to 0.04 for very short frames
         # inside the dead band: unchanged
         (0.04, 0.039, 0.04),
         (0.04, -0.039, 0.04),
@@ -294,6 +299,7 @@ def test_dead_band_smoothing():
 
 # --- vp_duration ----------------------------------------------------------------------
 
+
 def test_vp_duration_is_the_pts_difference():
     assert vp_duration(1.0, 3, 0.04, 1.04, 3, MAXD) == approx(0.04)
     assert vp_duration(1.0, 3, 0.04, 1.5, 3, MAXD) == approx(0.5)
@@ -303,11 +309,11 @@ def test_vp_duration_is_the_pts_difference():
 @pytest.mark.parametrize(
     "last_pts, pts",
     [
-        (math.nan, 1.0),   # NaN difference
+        (math.nan, 1.0),  # NaN difference
         (1.0, math.nan),
-        (1.0, 1.0),        # 0
-        (2.0, 1.0),        # negative
-        (0.0, 10.5),       # longer than max_frame_duration (10)
+        (1.0, 1.0),  # 0
+        (2.0, 1.0),  # negative
+        (0.0, 10.5),  # longer than max_frame_duration (10)
     ],
 )
 def test_vp_duration_falls_back_to_the_frame_duration(last_pts, pts):
@@ -333,7 +339,7 @@ def warm_up(sync: AudioSync, diff: float, nb: int = 1024) -> None:
 def test_audio_sync_coefficient():
     sync = AudioSync(THRESHOLD)
     assert sync.avg_coef == approx(0.794328, abs=1e-6)
-    assert sync.avg_coef ** 20 == approx(0.01)
+    assert sync.avg_coef**20 == approx(0.01)
 
 
 def test_no_correction_during_the_first_twenty_measurements():
@@ -397,6 +403,7 @@ def test_diff_just_below_ten_seconds_is_measured():
 
 # --- external clock speed -------------------------------------------------------------
 
+
 def test_external_clock_slows_down_when_a_queue_runs_low():
     assert external_clock_speed(1.0, 2, 50) == approx(0.999)
     assert external_clock_speed(1.0, 50, 0) == approx(0.999)
@@ -438,6 +445,7 @@ def test_external_clock_speed_stays_within_bounds():
 
 # --- volume ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "volume, sdl",
     [(100, 128), (50, 64), (0, 0), (1, 1), (99, 126), (150, 128), (-5, 0)],
@@ -448,8 +456,8 @@ def test_startup_volume(volume, sdl):
 
 def test_update_volume_steps_are_three_quarters_of_a_db():
     assert update_volume(128, -1) == 117  # lrint(128 * 10^(-0.75/20)) = lrint(117.41)
-    assert update_volume(64, 1) == 70     # lrint(69.77)
-    assert update_volume(64, -1) == 59    # lrint(58.71)
+    assert update_volume(64, 1) == 70  # lrint(69.77)
+    assert update_volume(64, -1) == 59  # lrint(58.71)
     assert update_volume(117, 1) == 128
 
 

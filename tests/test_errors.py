@@ -15,17 +15,20 @@ def _raised(exc: BaseException) -> BaseException:
         return e
 
 
-@pytest.mark.parametrize("where,playing,drop", [
-    ("video", {"video", "audio"}, "video"),
-    ("audio", {"video", "audio"}, "audio"),
-    ("audio_output", {"video", "audio"}, "audio"),
-    ("subtitle", {"video", "subtitle"}, "subtitle"),
-    ("video", {"video"}, None),
-    ("video", {"video", "subtitle"}, None),  # subtitles alone are nothing to play
-    ("audio", {"audio"}, None),
-    ("audio_output", {"audio"}, None),
-    ("read", {"video", "audio"}, None),
-])
+@pytest.mark.parametrize(
+    "where,playing,drop",
+    [
+        ("video", {"video", "audio"}, "video"),
+        ("audio", {"video", "audio"}, "audio"),
+        ("audio_output", {"video", "audio"}, "audio"),
+        ("subtitle", {"video", "subtitle"}, "subtitle"),
+        ("video", {"video"}, None),
+        ("video", {"video", "subtitle"}, None),  # subtitles alone are nothing to play
+        ("audio", {"audio"}, None),
+        ("audio_output", {"audio"}, None),
+        ("read", {"video", "audio"}, None),
+    ],
+)
 def test_drop_the_stream_when_another_can_play(where, playing, drop):
     f = classify(where, _raised(IndexError("list index out of range")), playing)
     assert f.drop == drop

@@ -10,20 +10,23 @@ from pyffplay.options import INFO_OPTIONS, help_text, parse_args
 SKIP, LEVEL = AV_LOG_SKIP_REPEATED, AV_LOG_PRINT_LEVEL
 
 
-@pytest.mark.parametrize("arg, expect", [
-    ("info", (32, SKIP)),              # a level alone keeps ffplay's default flags
-    ("quiet", (-8, SKIP)),
-    ("trace", (56, SKIP)),
-    ("40", (40, SKIP)),
-    ("-8", (-8, SKIP)),
-    ("repeat+info", (32, 0)),          # absolute: repeats shown
-    ("level+info", (32, LEVEL)),       # absolute: only the level prefix (repeats shown too)
-    ("+level+info", (32, SKIP | LEVEL)),  # relative: keeps skipping repeats
-    ("+repeat+debug", (48, 0)),
-    ("-repeat+level+verbose", (40, SKIP | LEVEL)),
-    ("+level", (32, SKIP | LEVEL)),    # flags alone keep the level
-    ("level+repeat+warning", (24, LEVEL)),
-])
+@pytest.mark.parametrize(
+    "arg, expect",
+    [
+        ("info", (32, SKIP)),  # a level alone keeps ffplay's default flags
+        ("quiet", (-8, SKIP)),
+        ("trace", (56, SKIP)),
+        ("40", (40, SKIP)),
+        ("-8", (-8, SKIP)),
+        ("repeat+info", (32, 0)),  # absolute: repeats shown
+        ("level+info", (32, LEVEL)),  # absolute: only the level prefix (repeats shown too)
+        ("+level+info", (32, SKIP | LEVEL)),  # relative: keeps skipping repeats
+        ("+repeat+debug", (48, 0)),
+        ("-repeat+level+verbose", (40, SKIP | LEVEL)),
+        ("+level", (32, SKIP | LEVEL)),  # flags alone keep the level
+        ("level+repeat+warning", (24, LEVEL)),
+    ],
+)
 def test_parse_loglevel_as_cmdutils(arg, expect):
     assert parse_loglevel(arg) == expect
 
@@ -69,11 +72,14 @@ def test_hide_banner_is_a_flag_and_help_lists_the_info_options():
 
 
 def test_lib_version_lines_as_ffmpeg():
-    libs = [ffinfo.LibVersion("avutil", (60, 26, 102), (60, 26, 102)),
-            ffinfo.LibVersion("swscale", (9, 5, 102), (9, 5, 102))]
+    libs = [
+        ffinfo.LibVersion("avutil", (60, 26, 102), (60, 26, 102)),
+        ffinfo.LibVersion("swscale", (9, 5, 102), (9, 5, 102)),
+    ]
     assert ffinfo.lib_version_lines(libs, "  ") == [
         "  libavutil      60. 26.102 / 60. 26.102",
-        "  libswscale      9.  5.102 /  9.  5.102"]
+        "  libswscale      9.  5.102 /  9.  5.102",
+    ]
 
 
 def test_program_info_says_pyffplay_ffmpeg_and_pyav():
@@ -85,12 +91,19 @@ def test_program_info_says_pyffplay_ffmpeg_and_pyav():
 
 def test_buildconf_one_option_a_line():
     assert ffinfo.buildconf_lines("--a --b=x y --pkg-config --static") == [
-        "", "  configuration:", "    --a", "    --b=x y", "    --pkg-config --static"]
+        "",
+        "  configuration:",
+        "    --a",
+        "    --b=x y",
+        "    --pkg-config --static",
+    ]
 
 
 def test_formats_merged_and_sorted_muxer_description_wins():
-    rows = ffinfo.merge_formats([("mov,mp4,m4a,3gp,3g2,mj2", "QuickTime / MOV"), ("ac3", "raw AC-3 in")],
-                                [("mp4", "MP4 (MPEG-4 Part 14)"), ("ac3", "raw AC-3"), ("Z", "upper")])
+    rows = ffinfo.merge_formats(
+        [("mov,mp4,m4a,3gp,3g2,mj2", "QuickTime / MOV"), ("ac3", "raw AC-3 in")],
+        [("mp4", "MP4 (MPEG-4 Part 14)"), ("ac3", "raw AC-3"), ("Z", "upper")],
+    )
     assert [r.name for r in rows] == ["Z", "ac3", "mov,mp4,m4a,3gp,3g2,mj2", "mp4"]  # strcmp order
     text = ffinfo.format_formats(rows).splitlines()
     assert text[:4] == ["File formats:", " D. = Demuxing supported", " .E = Muxing supported", " --"]
@@ -101,18 +114,28 @@ def test_formats_merged_and_sorted_muxer_description_wins():
 
 def test_protocols_layout():
     assert ffinfo.format_protocols(["file", "http"], ["file"]).splitlines() == [
-        "Supported file protocols:", "Input:", "  file", "  http", "Output:", "  file"]
+        "Supported file protocols:",
+        "Input:",
+        "  file",
+        "  http",
+        "Output:",
+        "  file",
+    ]
 
 
 def test_codecs_layout_lists_other_implementations():
     lossy_lossless = ffinfo.AV_CODEC_PROP_LOSSY | ffinfo.AV_CODEC_PROP_LOSSLESS
-    descs = [ffinfo.CodecDesc(27, 0, "h264", "H.264", lossy_lossless),
-             ffinfo.CodecDesc(86018, 1, "aac", "AAC", ffinfo.AV_CODEC_PROP_LOSSY),
-             ffinfo.CodecDesc(5, 0, "old_deprecated", "gone", 0)]
+    descs = [
+        ffinfo.CodecDesc(27, 0, "h264", "H.264", lossy_lossless),
+        ffinfo.CodecDesc(86018, 1, "aac", "AAC", ffinfo.AV_CODEC_PROP_LOSSY),
+        ffinfo.CodecDesc(5, 0, "old_deprecated", "gone", 0),
+    ]
     caps = ffinfo.AV_CODEC_CAP_FRAME_THREADS | ffinfo.AV_CODEC_CAP_DR1
-    impls = [ffinfo.CodecImpl(27, "h264", "H.264", True, caps),
-             ffinfo.CodecImpl(27, "libx264", "x264", False, 0),
-             ffinfo.CodecImpl(86018, "aac", "AAC", True, ffinfo.AV_CODEC_CAP_DR1)]
+    impls = [
+        ffinfo.CodecImpl(27, "h264", "H.264", True, caps),
+        ffinfo.CodecImpl(27, "libx264", "x264", False, 0),
+        ffinfo.CodecImpl(86018, "aac", "AAC", True, ffinfo.AV_CODEC_CAP_DR1),
+    ]
     lines = ffinfo.format_codecs(descs, impls).splitlines()
     assert lines[0] == "Codecs:" and lines[11] == " -------"
     # sorted by media type then name: video first
@@ -120,38 +143,61 @@ def test_codecs_layout_lists_other_implementations():
     assert lines[13] == " D.A.L. aac                  AAC"
     assert len(lines) == 14
     dec = ffinfo.format_codec_impls(descs, impls, decoders=True).splitlines()
-    assert dec[0] == "Decoders:" and dec[-2:] == [" VF...D h264                 H.264",
-                                                  " A....D aac                  AAC"]
+    assert dec[0] == "Decoders:" and dec[-2:] == [
+        " VF...D h264                 H.264",
+        " A....D aac                  AAC",
+    ]
     enc = ffinfo.format_codec_impls(descs, impls, decoders=False).splitlines()
     assert enc[-1] == " V..... libx264              x264 (codec h264)"
 
 
 def test_filters_layout():
-    f = [ffinfo.FilterInfo("overlay", "Overlay.", ffinfo.AVFILTER_FLAG_SUPPORT_TIMELINE
-                           | ffinfo.AVFILTER_FLAG_SLICE_THREADS, "VV", "V", True),
-         ffinfo.FilterInfo("amix", "Mix.", ffinfo.AVFILTER_FLAG_DYNAMIC_INPUTS, "", "A", False),
-         ffinfo.FilterInfo("nullsink", "Sink.", 0, "V", "", False)]
+    f = [
+        ffinfo.FilterInfo(
+            "overlay",
+            "Overlay.",
+            ffinfo.AVFILTER_FLAG_SUPPORT_TIMELINE | ffinfo.AVFILTER_FLAG_SLICE_THREADS,
+            "VV",
+            "V",
+            True,
+        ),
+        ffinfo.FilterInfo("amix", "Mix.", ffinfo.AVFILTER_FLAG_DYNAMIC_INPUTS, "", "A", False),
+        ffinfo.FilterInfo("nullsink", "Sink.", 0, "V", "", False),
+    ]
     lines = ffinfo.format_filters(f).splitlines()
     assert lines[0] == "Filters:"
-    assert lines[-3:] == [" TSC overlay           VV->V      Overlay.",
-                          " ... amix              N->A       Mix.",
-                          " ... nullsink          V->|       Sink."]
+    assert lines[-3:] == [
+        " TSC overlay           VV->V      Overlay.",
+        " ... amix              N->A       Mix.",
+        " ... nullsink          V->|       Sink.",
+    ]
 
 
 def test_pix_fmts_layout():
-    f = [ffinfo.PixFmt("yuv420p", True, True, 0, 3, 12, (8, 8, 8)),
-         ffinfo.PixFmt("pal8", True, False, ffinfo.AV_PIX_FMT_FLAG_PAL, 1, 8, (8,)),
-         ffinfo.PixFmt("vaapi", False, False, ffinfo.AV_PIX_FMT_FLAG_HWACCEL, 0, 0, ())]
+    f = [
+        ffinfo.PixFmt("yuv420p", True, True, 0, 3, 12, (8, 8, 8)),
+        ffinfo.PixFmt("pal8", True, False, ffinfo.AV_PIX_FMT_FLAG_PAL, 1, 8, (8,)),
+        ffinfo.PixFmt("vaapi", False, False, ffinfo.AV_PIX_FMT_FLAG_HWACCEL, 0, 0, ()),
+    ]
     lines = ffinfo.format_pix_fmts(f).splitlines()
-    assert lines[-3:] == ["IO... yuv420p                3             12      8-8-8",
-                          "I..P. pal8                   1              8      8",
-                          "..H.. vaapi                  0              0      0"]
+    assert lines[-3:] == [
+        "IO... yuv420p                3             12      8-8-8",
+        "I..P. pal8                   1              8      8",
+        "..H.. vaapi                  0              0      0",
+    ]
 
 
 def test_layouts_layout():
     text = ffinfo.format_layouts([("FL", "front left")], [("stereo", ["FL", "FR"])]).splitlines()
-    assert text == ["Individual channels:", "NAME           DESCRIPTION", "FL             front left", "",
-                    "Standard channel layouts:", "NAME           DECOMPOSITION", "stereo         FL+FR"]
+    assert text == [
+        "Individual channels:",
+        "NAME           DESCRIPTION",
+        "FL             front left",
+        "",
+        "Standard channel layouts:",
+        "NAME           DECOMPOSITION",
+        "stereo         FL+FR",
+    ]
 
 
 DUMP_SCRIPT = """
@@ -177,8 +223,9 @@ def test_dump_format_through_ctypes_on_pyav_container(tmp_path):
     from tests.media import make_clip
 
     clip = make_clip(tmp_path / "d.mkv", duration=0.5, width=64, height=48, audio=True)
-    r = subprocess.run([sys.executable, "-c", DUMP_SCRIPT, str(clip)], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", DUMP_SCRIPT, str(clip)], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout.split()
     assert out[0] == "False" and out[1].startswith("0x") and out[1] != "0x0" and out[2:] == ["True", "False"]

@@ -70,6 +70,7 @@ def state(fq: FrameQueue):
 
 # --- construction ---------------------------------------------------------------------
 
+
 def test_ffplay_sizes():
     assert (VIDEO_PICTURE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, SAMPLE_QUEUE_SIZE) == (3, 16, 9)
     assert FRAME_QUEUE_SIZE == 16
@@ -96,6 +97,7 @@ def test_new_queue_is_empty():
 
 
 # --- the seed article's walkthrough (max_size 3, keep_last 1) ---------------------------
+
 
 def test_keep_last_walkthrough():
     _, fq = make_queue(3, keep_last=True)
@@ -168,6 +170,7 @@ def test_peek_next_wraps_around_the_ring():
 
 # --- keep_last = 0 (subpq) --------------------------------------------------------------
 
+
 def test_without_keep_last_next_releases_at_once():
     _, fq = make_queue(SUBPICTURE_QUEUE_SIZE, keep_last=False)
     push(fq, "S0")
@@ -205,6 +208,7 @@ def test_full_ring_of_sixteen_wraps():
 
 # --- last_pos -------------------------------------------------------------------------
 
+
 def test_last_pos():
     pktq, fq = make_queue(3, keep_last=True)
     push(fq, "F0", pos=1000)
@@ -226,6 +230,7 @@ def test_last_pos_of_a_stale_frame_is_minus_one():
 
 
 # --- blocking -------------------------------------------------------------------------
+
 
 def test_peek_writable_blocks_when_full_until_next_releases_a_slot():
     _, fq = make_queue(3, keep_last=True)

@@ -13,8 +13,9 @@ from tests import fuzz_corpus as fc
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp("fuzz-unit")
-    return {name: fc.BASE_CLIPS[name][1](d / fc.BASE_CLIPS[name][0]).read_bytes()
-            for name in ("mp4", "ts", "mkv")}
+    return {
+        name: fc.BASE_CLIPS[name][1](d / fc.BASE_CLIPS[name][0]).read_bytes() for name in ("mp4", "ts", "mkv")
+    }
 
 
 @pytest.mark.parametrize("kind", fc.PAYLOAD_DAMAGE + fc.CONTAINER_DAMAGE)

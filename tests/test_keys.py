@@ -53,8 +53,14 @@ def test_left_right_follow_seek_interval_up_down_do_not():
 
 
 def test_unmapped_keys_do_nothing(table):
-    for key in (sdl2.SDLK_b, sdl2.SDLK_x, sdl2.SDLK_1, sdl2.SDLK_RETURN, sdl2.SDLK_KP_PLUS,
-                sdl2.SDLK_KP_MINUS):
+    for key in (
+        sdl2.SDLK_b,
+        sdl2.SDLK_x,
+        sdl2.SDLK_1,
+        sdl2.SDLK_RETURN,
+        sdl2.SDLK_KP_PLUS,
+        sdl2.SDLK_KP_MINUS,
+    ):
         assert key not in table
 
 
@@ -107,8 +113,7 @@ def test_other_buttons_do_not_count_as_clicks():
 
 @pytest.mark.parametrize(
     "x, width, frac",
-    [(0, 640, 0.0), (320, 640, 0.5), (160, 640, 0.25), (640, 640, 1.0),
-     (-15, 640, 0.0), (700, 640, 1.0)],
+    [(0, 640, 0.0), (320, 640, 0.5), (160, 640, 0.25), (640, 640, 1.0), (-15, 640, 0.0), (700, 640, 1.0)],
 )
 def test_right_click_seeks_to_the_fraction_of_the_width(x, width, frac):
     m = MouseState()

@@ -47,8 +47,9 @@ class Pipe:
     """An os.pipe() with a writer thread that sends `parts`, waiting on an event before
     each part that has one, then closes the write end unless keep_open."""
 
-    def __init__(self, parts: list[bytes], gates: dict[int, threading.Event] | None = None,
-                 keep_open: bool = False) -> None:
+    def __init__(
+        self, parts: list[bytes], gates: dict[int, threading.Event] | None = None, keep_open: bool = False
+    ) -> None:
         self.r, self.w = os.pipe()
         self.parts, self.gates, self.keep_open = parts, gates or {}, keep_open
         self.stop = threading.Event()
@@ -62,7 +63,7 @@ class Pipe:
                     self.gates[i].wait()
                 view = memoryview(part)
                 while view:
-                    view = view[os.write(self.w, view[:64 * KiB]):]
+                    view = view[os.write(self.w, view[: 64 * KiB]) :]
             if self.keep_open:
                 self.stop.wait()
         except (BrokenPipeError, OSError):
@@ -99,11 +100,23 @@ def pipes():
 
 # -- sizes ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, value", [
-    ("1000", 1000), ("64k", 64 * KiB), ("64K", 64 * KiB), ("256M", 256 * MiB),
-    ("1G", 1 << 30), ("1.5M", 3 * MiB // 2), ("256MiB", 256 * MiB), ("2MB", 2 * MiB),
-    (" 8m ", 8 * MiB), ("0", 0), ("100b", 100),
-])
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1000", 1000),
+        ("64k", 64 * KiB),
+        ("64K", 64 * KiB),
+        ("256M", 256 * MiB),
+        ("1G", 1 << 30),
+        ("1.5M", 3 * MiB // 2),
+        ("256MiB", 256 * MiB),
+        ("2MB", 2 * MiB),
+        (" 8m ", 8 * MiB),
+        ("0", 0),
+        ("100b", 100),
+    ],
+)
 def test_parse_size(text, value):
     assert parse_size(text) == value
 
@@ -125,6 +138,7 @@ def test_format_size_round_trips():
 
 
 # -- files -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def data_file(tmp_path) -> tuple[Path, bytes]:
@@ -174,17 +188,17 @@ def test_file_seeks_outside_the_window(data_file):
     path, data = data_file
     avio = open_input(str(path), chunk_size=16 * KiB, readahead=64 * KiB, keep_behind=32 * KiB)
     try:
-        assert read_exact(avio, 100 * KiB) == data[:100 * KiB]
+        assert read_exact(avio, 100 * KiB) == data[: 100 * KiB]
         for target in (2 * MiB + 7, 10, 3 * MiB, 1 * MiB + 1, len(data) - 3):  # far both ways
             avio.seek(target)
-            assert read_exact(avio, 40 * KiB) == data[target:target + 40 * KiB]
+            assert read_exact(avio, 40 * KiB) == data[target : target + 40 * KiB]
             assert avio.bytes_buffered <= 64 * KiB + 32 * KiB + 16 * KiB
         # a short step back stays inside what was kept: no restart of the window
         avio.seek(1 * MiB)
-        assert read_exact(avio, 30 * KiB) == data[1 * MiB:1 * MiB + 30 * KiB]
+        assert read_exact(avio, 30 * KiB) == data[1 * MiB : 1 * MiB + 30 * KiB]
         restarts = avio._gen
         avio.seek(1 * MiB + 10 * KiB)
-        assert read_exact(avio, 10 * KiB) == data[1 * MiB + 10 * KiB:1 * MiB + 20 * KiB]
+        assert read_exact(avio, 10 * KiB) == data[1 * MiB + 10 * KiB : 1 * MiB + 20 * KiB]
         assert avio._gen == restarts
     finally:
         avio.close()
@@ -285,6 +299,7 @@ def test_file_read_error_is_eof_with_a_message():
 
 # -- pipes -----------------------------------------------------------------------------
 
+
 def test_pipe_read_error_is_eof_with_a_message(tmp_path):
     fd = os.open(tmp_path, os.O_RDONLY)  # read() on it fails with EISDIR
     try:
@@ -321,7 +336,7 @@ def test_pipe_names_and_reader_thread(pipes, tmp_path):
 
 def test_pipe_reads_all_then_seeks_back(pipes):
     data = payload(2 * MiB + 17, seed=3)
-    _, avio = pipes([data[i:i + 100 * KiB] for i in range(0, len(data), 100 * KiB)])
+    _, avio = pipes([data[i : i + 100 * KiB] for i in range(0, len(data), 100 * KiB)])
     assert avio.is_pipe and avio.name == "pipe:" and avio.seekable()
     assert read_all(avio) == data
     assert avio.size == len(data)
@@ -347,7 +362,7 @@ def test_pipe_seek_forward_waits_for_the_writer(pipes):
     assert reader.is_alive() and not result  # blocked: the writer has not sent it yet
     gate.set()
     reader.join(JOIN)
-    assert result == [second[200 * KiB:200 * KiB + 1000]]
+    assert result == [second[200 * KiB : 200 * KiB + 1000]]
     avio.seek(10)
     assert read_exact(avio, 10) == first[10:20]
 
@@ -415,6 +430,7 @@ def test_empty_pipe_is_eof(pipes):
 
 # -- PipeRing: the window a pipe is kept in (pure: bytes in, no threads) -----------------
 
+
 def ring_feed(ring: PipeRing, data: bytes, pos: int, step: int) -> int:
     """Append data in pieces of at most step (and room); return how many were taken
     before room() said wait."""
@@ -423,7 +439,7 @@ def ring_feed(ring: PipeRing, data: bytes, pos: int, step: int) -> int:
         room = ring.room(pos)
         if room == 0:
             break
-        piece = data[done:done + min(step, room)]
+        piece = data[done : done + min(step, room)]
         ring.append(piece, pos)
         done += len(piece)
     return done
@@ -450,7 +466,7 @@ def test_ring_keeps_everything_under_the_bound():
     assert ring.memory_bytes == 64 * KiB and ring.disk_bytes == 128 * KiB and ring.spilled
     assert ring_bytes(ring, 0, len(data)) == data  # from disk, then from memory
     assert ring.read(100, 50) == data[100:150]
-    assert ring.read(16 * KiB - 3, 100) == data[16 * KiB - 3:16 * KiB]  # short at a chunk end
+    assert ring.read(16 * KiB - 3, 100) == data[16 * KiB - 3 : 16 * KiB]  # short at a chunk end
     assert ring.room(0) == 0  # full, and the oldest chunk is not behind position 0
     ring.close()
 
@@ -460,16 +476,16 @@ def test_ring_drops_the_oldest_and_stays_flat():
     data = payload(50 * ring.capacity + 123, seed=21)
     pos = 0
     while pos < len(data):  # the consumer follows 100 KiB behind the pipe
-        ring_feed(ring, data[ring.end:min(len(data), pos + 100 * KiB)], pos, 7 * KiB)
+        ring_feed(ring, data[ring.end : min(len(data), pos + 100 * KiB)], pos, 7 * KiB)
         assert ring.start <= pos <= ring.end
         assert ring.memory_bytes <= 64 * KiB and ring.disk_bytes <= 64 * KiB
         assert ring.end - ring.start <= ring.capacity
         assert os.fstat(ring._disk.fileno()).st_size <= 64 * KiB if ring.spilled else True
         got = ring.read(pos, 5 * KiB)
-        assert got == data[pos:pos + len(got)]
+        assert got == data[pos : pos + len(got)]
         pos += len(got)
     assert ring.end == len(data) and ring.start == (len(data) // ring.chunk - 7) * ring.chunk
-    assert ring_bytes(ring, ring.start, ring.end) == data[ring.start:]
+    assert ring_bytes(ring, ring.start, ring.end) == data[ring.start :]
     ring.close()
 
 
@@ -482,7 +498,7 @@ def test_ring_room_is_the_back_pressure():
     with pytest.raises(ValueError):
         ring.append(b"x", 0)
     assert ring.room(1024) == 1024  # the oldest chunk is wholly behind: it may go
-    assert ring_feed(ring, data[4 * KiB:], pos=1500, step=4096) == 1024
+    assert ring_feed(ring, data[4 * KiB :], pos=1500, step=4096) == 1024
     assert ring.start == 1024 and ring.room(1500) == 0
     assert not ring.spilled  # max_disk 0: never a temporary file
     with pytest.raises(ValueError):
@@ -496,7 +512,7 @@ def test_ring_far_ahead_position_drops_everything_before_it():
     data = payload(40 * KiB, seed=23)
     assert ring_feed(ring, data, pos=30 * KiB + 5, step=4096) == 38 * KiB
     assert ring.start == 30 * KiB and ring.disk_bytes == 4 * KiB
-    assert ring_bytes(ring, 30 * KiB + 5, 38 * KiB) == data[30 * KiB + 5:38 * KiB]
+    assert ring_bytes(ring, 30 * KiB + 5, 38 * KiB) == data[30 * KiB + 5 : 38 * KiB]
 
 
 def test_ring_chunks_shrink_for_a_small_memory():
@@ -521,6 +537,7 @@ def test_ring_temporary_file_is_anonymous_in_its_directory(tmp_path):
 
 # -- the bound on a pipe: memory, then a temporary file, then the oldest bytes dropped -----
 
+
 def fill(avio: MemoryAVIO, at_least: int) -> None:
     """Wait until the reader thread holds bytes up to at_least."""
     with avio._cond:
@@ -530,8 +547,9 @@ def fill(avio: MemoryAVIO, at_least: int) -> None:
 def test_pipe_spills_to_a_temporary_file(pipes):
     data = payload(5 * MiB, seed=7)
     chunk, bound = 64 * KiB, 1 * MiB
-    _, avio = pipes([data[i:i + 256 * KiB] for i in range(0, len(data), 256 * KiB)],
-                    max_memory=bound, chunk_size=chunk)  # default -avio_disk: 1G
+    _, avio = pipes(
+        [data[i : i + 256 * KiB] for i in range(0, len(data), 256 * KiB)], max_memory=bound, chunk_size=chunk
+    )  # default -avio_disk: 1G
     out, peak = bytearray(), 0
     while piece := avio.read(32 * KiB):
         out += piece
@@ -540,9 +558,9 @@ def test_pipe_spills_to_a_temporary_file(pipes):
     assert peak <= bound and avio.bytes_buffered <= bound
     assert avio.spilled and avio.bytes_on_disk + avio.bytes_buffered >= len(data)
     avio.seek(0)  # all of it kept: under the bound
-    assert read_exact(avio, 100 * KiB) == data[:100 * KiB]
+    assert read_exact(avio, 100 * KiB) == data[: 100 * KiB]
     avio.seek(3 * MiB + 5)
-    assert read_exact(avio, 10) == data[3 * MiB + 5:3 * MiB + 15]
+    assert read_exact(avio, 10) == data[3 * MiB + 5 : 3 * MiB + 15]
     avio.seek(0)
     assert read_all(avio, 256 * KiB) == data
 
@@ -553,8 +571,12 @@ def test_endless_pipe_stays_bounded(pipes, disk):
     memory and disk never pass their bounds, the oldest bytes are dropped."""
     data = payload(20 * MiB, seed=8)
     mem = 1 * MiB
-    _, avio = pipes([data[i:i + 100 * KiB] for i in range(0, len(data), 100 * KiB)],
-                    max_memory=mem, max_disk=disk, chunk_size=64 * KiB)
+    _, avio = pipes(
+        [data[i : i + 100 * KiB] for i in range(0, len(data), 100 * KiB)],
+        max_memory=mem,
+        max_disk=disk,
+        chunk_size=64 * KiB,
+    )
     out, peak_mem, peak_disk = bytearray(), 0, 0
     while piece := avio.read(48 * KiB):
         out += piece
@@ -569,22 +591,21 @@ def test_endless_pipe_stays_bounded(pipes, disk):
     kept = avio._kept_from()
     assert len(data) - (mem + disk) <= kept < len(data) - (mem + disk) // 2
     avio.seek(kept)  # the oldest byte still kept reads back right
-    assert read_exact(avio, 1000) == data[kept:kept + 1000]
+    assert read_exact(avio, 1000) == data[kept : kept + 1000]
 
 
 def test_pipe_reader_stops_at_the_bound_until_the_position_moves(pipes):
     """Back-pressure: with nothing read, the reader takes half the window and stops; the
     writer is left blocked on a full pipe, not buffered without end."""
     data = payload(8 * MiB, seed=9)
-    pipe, avio = pipes([data], keep_open=True, max_memory=1 * MiB, max_disk=1 * MiB,
-                       chunk_size=64 * KiB)
+    pipe, avio = pipes([data], keep_open=True, max_memory=1 * MiB, max_disk=1 * MiB, chunk_size=64 * KiB)
     ahead = avio._readahead
     assert ahead == 1 * MiB  # half of the 2 MiB window, so the other half stays behind
     fill(avio, ahead)
     with avio._cond:
         assert avio._end == ahead and avio._room() == 0  # the reader waits, the pipe stays full
     assert _observe_pipe_fill(pipe) > 0
-    assert read_exact(avio, 1536 * KiB) == data[:1536 * KiB]
+    assert read_exact(avio, 1536 * KiB) == data[: 1536 * KiB]
     fill(avio, 1536 * KiB + ahead)
     with avio._cond:
         assert avio._end == 1536 * KiB + ahead and avio._room() == 0
@@ -593,10 +614,12 @@ def test_pipe_reader_stops_at_the_bound_until_the_position_moves(pipes):
 
 def _observe_pipe_fill(pipe: Pipe) -> int:
     """Bytes waiting in the OS pipe, once the writer has filled it (it blocks then)."""
+
     def waiting() -> int:
         buf = bytearray(4)
         fcntl.ioctl(pipe.r, termios.FIONREAD, buf)
         return int.from_bytes(buf, "little")
+
     deadline = time.monotonic() + JOIN
     while waiting() == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -606,28 +629,32 @@ def _observe_pipe_fill(pipe: Pipe) -> int:
 def test_seek_to_dropped_bytes_fails_with_one_warning(pipes):
     data = payload(6 * MiB, seed=10)
     warnings: list[str] = []
-    _, avio = pipes([data], max_memory=1 * MiB, max_disk=1 * MiB, chunk_size=64 * KiB,
-                    on_warning=warnings.append)
-    assert read_exact(avio, 5 * MiB) == data[:5 * MiB]
+    _, avio = pipes(
+        [data], max_memory=1 * MiB, max_disk=1 * MiB, chunk_size=64 * KiB, on_warning=warnings.append
+    )
+    assert read_exact(avio, 5 * MiB) == data[: 5 * MiB]
     assert avio._kept_from() > 0
     assert avio.seek(100) == -errno.ESPIPE  # an AVERROR for FFmpeg: its seek fails
     assert avio.tell() == 5 * MiB  # the position stays: reading goes on
-    assert read_exact(avio, 1000) == data[5 * MiB:5 * MiB + 1000]
+    assert read_exact(avio, 1000) == data[5 * MiB : 5 * MiB + 1000]
     assert avio.seek(-4 * MiB, os.SEEK_CUR) == -errno.ESPIPE
     assert avio.dropped_seeks == 2
-    assert warnings == [("pipe:: cannot seek back to byte 100: only the last 2M of the pipe are kept "
-                         "(-avio_mem 1M + -avio_disk 1M); playing on")]
+    assert warnings == [
+        (
+            "pipe:: cannot seek back to byte 100: only the last 2M of the pipe are kept "
+            "(-avio_mem 1M + -avio_disk 1M); playing on"
+        )
+    ]
     back = avio._kept_from()
     assert avio.seek(back) == back  # the oldest kept byte still works
-    assert read_exact(avio, 10) == data[back:back + 10]
-    assert read_all(avio) == data[back + 10:]
+    assert read_exact(avio, 10) == data[back : back + 10]
+    assert read_all(avio) == data[back + 10 :]
 
 
 def test_seek_end_past_the_bound_answers_size_unknown(pipes):
     """SEEK_END would have to drop the bytes at the position: size unknown, no hang."""
     data = payload(6 * MiB, seed=11)
-    _, avio = pipes([data], keep_open=True, max_memory=1 * MiB, max_disk=1 * MiB,
-                    chunk_size=64 * KiB)
+    _, avio = pipes([data], keep_open=True, max_memory=1 * MiB, max_disk=1 * MiB, chunk_size=64 * KiB)
     assert read_exact(avio, 1000) == data[:1000]
     assert avio.seek(0, os.SEEK_END) == -errno.ENOSYS
     assert avio.tell() == 1000 and read_exact(avio, 1000) == data[1000:2000]
@@ -636,13 +663,17 @@ def test_seek_end_past_the_bound_answers_size_unknown(pipes):
 def test_random_seeks_inside_the_window(pipes):
     """Seeks back and forth while the reader fills and drops: every byte read is right."""
     data = payload(12 * MiB, seed=12)
-    _, avio = pipes([data[i:i + 37 * KiB] for i in range(0, len(data), 37 * KiB)],
-                    max_memory=512 * KiB, max_disk=1 * MiB, chunk_size=32 * KiB)
+    _, avio = pipes(
+        [data[i : i + 37 * KiB] for i in range(0, len(data), 37 * KiB)],
+        max_memory=512 * KiB,
+        max_disk=1 * MiB,
+        chunk_size=32 * KiB,
+    )
     rng = np.random.default_rng(13)
     pos = 0
     while pos < len(data):  # reads of 50 KiB on average, a seek back of 1 MiB every tenth
         got = read_exact(avio, int(rng.integers(1, 100 * KiB)))
-        assert got == data[pos:pos + len(got)]
+        assert got == data[pos : pos + len(got)]
         pos += len(got)
         if not got or rng.random() > 0.1:
             continue
@@ -656,11 +687,10 @@ def test_random_seeks_inside_the_window(pipes):
 
 def test_one_byte_at_a_time_and_pauses(pipes):
     data = payload(20 * KiB, seed=14)
-    parts = [data[i:i + 1] for i in range(8 * KiB)] + [data[8 * KiB:12 * KiB], data[12 * KiB:]]
+    parts = [data[i : i + 1] for i in range(8 * KiB)] + [data[8 * KiB : 12 * KiB], data[12 * KiB :]]
     gate = threading.Event()
-    _, avio = pipes(parts, gates={len(parts) - 1: gate}, max_memory=16 * KiB,
-                    max_disk=0, chunk_size=4 * KiB)
-    assert read_exact(avio, 12 * KiB) == data[:12 * KiB]
+    _, avio = pipes(parts, gates={len(parts) - 1: gate}, max_memory=16 * KiB, max_disk=0, chunk_size=4 * KiB)
+    assert read_exact(avio, 12 * KiB) == data[: 12 * KiB]
     result: list[bytes] = []
     reader = threading.Thread(target=lambda: result.append(read_all(avio)))
     reader.start()
@@ -668,12 +698,13 @@ def test_one_byte_at_a_time_and_pauses(pipes):
     assert reader.is_alive()  # a pause: waiting, not EOF
     gate.set()  # data comes back
     reader.join(JOIN)
-    assert result == [data[12 * KiB:]]
+    assert result == [data[12 * KiB :]]
 
 
 def test_abort_ends_a_reader_held_back_by_the_bound(pipes):
-    _, avio = pipes([payload(4 * MiB, seed=15)], keep_open=True, max_memory=256 * KiB,
-                    max_disk=0, chunk_size=16 * KiB)
+    _, avio = pipes(
+        [payload(4 * MiB, seed=15)], keep_open=True, max_memory=256 * KiB, max_disk=0, chunk_size=16 * KiB
+    )
     fill(avio, avio._readahead)
     avio.abort()
     avio._thread.join(JOIN)
@@ -685,8 +716,9 @@ def test_abort_ends_a_reader_held_back_by_the_bound(pipes):
 FRAMES, SIZE, FPS = 25, 64, 25
 
 
-def make_media(path: Path, fmt: str | None = None, options: dict | None = None,
-               frames: int = FRAMES) -> bytes:
+def make_media(
+    path: Path, fmt: str | None = None, options: dict | None = None, frames: int = FRAMES
+) -> bytes:
     with av.open(str(path), "w", format=fmt, options=options or {}) as out:
         video = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast"})
         video.width = video.height = SIZE
@@ -700,8 +732,9 @@ def make_media(path: Path, fmt: str | None = None, options: dict | None = None,
             frame.pts, frame.time_base = i, fractions.Fraction(1, FPS)
             out.mux(video.encode(frame))
             for k in range(2):  # about 1 s of silence alongside
-                samples = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32),
-                                                     format="fltp", layout="mono")
+                samples = av.AudioFrame.from_ndarray(
+                    np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+                )
                 samples.sample_rate, samples.pts = 48000, (2 * i + k) * 1024
                 samples.time_base = fractions.Fraction(1, 48000)
                 out.mux(audio.encode(samples))
@@ -714,11 +747,13 @@ def make_media(path: Path, fmt: str | None = None, options: dict | None = None,
 def media(tmp_path_factory) -> dict[str, tuple[Path, bytes]]:
     root = tmp_path_factory.mktemp("media")
     made = {}
-    for name, fmt, options, frames in (("end.mp4", None, None, FRAMES),
-                                       ("fast.mp4", None, {"movflags": "faststart"}, FRAMES),
-                                       ("clip.ts", "mpegts", None, FRAMES),
-                                       ("long.ts", "mpegts", None, 10 * FRAMES),
-                                       ("long_end.mp4", None, None, 10 * FRAMES)):
+    for name, fmt, options, frames in (
+        ("end.mp4", None, None, FRAMES),
+        ("fast.mp4", None, {"movflags": "faststart"}, FRAMES),
+        ("clip.ts", "mpegts", None, FRAMES),
+        ("long.ts", "mpegts", None, 10 * FRAMES),
+        ("long_end.mp4", None, None, 10 * FRAMES),
+    ):
         made[name] = (root / name, make_media(root / name, fmt, options, frames))
     end, fast = made["end.mp4"][1], made["fast.mp4"][1]
     assert end.find(b"moov") > end.find(b"mdat") > 0  # the case ffplay fails on a pipe
@@ -742,8 +777,9 @@ def test_pyav_decodes_a_file(media, name):
 @pytest.mark.parametrize("seek_end", [True, False])
 def test_pyav_plays_moov_at_end_from_a_pipe(media, pipes, seek_end):
     _, data = media["end.mp4"]
-    _, avio = pipes([data[i:i + 1000] for i in range(0, len(data), 1000)],
-                    chunk_size=4 * KiB, pipe_seek_end=seek_end)
+    _, avio = pipes(
+        [data[i : i + 1000] for i in range(0, len(data), 1000)], chunk_size=4 * KiB, pipe_seek_end=seek_end
+    )
     with av.open(avio, buffer_size=4 * KiB) as container:
         assert container.streams.video[0].frames == FRAMES
         assert len(decode_video(container)) == FRAMES
@@ -751,7 +787,7 @@ def test_pyav_plays_moov_at_end_from_a_pipe(media, pipes, seek_end):
 
 def test_pyav_plays_and_rewinds_mpegts_from_a_pipe(media, pipes):
     _, data = media["clip.ts"]
-    _, avio = pipes([data[i:i + 4096] for i in range(0, len(data), 4096)], chunk_size=4 * KiB)
+    _, avio = pipes([data[i : i + 4096] for i in range(0, len(data), 4096)], chunk_size=4 * KiB)
     with av.open(avio, buffer_size=4 * KiB) as container:
         frames = decode_video(container)
         assert len(frames) == FRAMES
@@ -764,8 +800,12 @@ def test_pyav_plays_a_ts_larger_than_the_bound(media, pipes):
     _, data = media["long.ts"]
     bound = 16 * KiB + 16 * KiB
     assert len(data) > 4 * bound
-    _, avio = pipes([data[i:i + 1000] for i in range(0, len(data), 1000)],
-                    max_memory=16 * KiB, max_disk=16 * KiB, chunk_size=4 * KiB)
+    _, avio = pipes(
+        [data[i : i + 1000] for i in range(0, len(data), 1000)],
+        max_memory=16 * KiB,
+        max_disk=16 * KiB,
+        chunk_size=4 * KiB,
+    )
     with av.open(avio, buffer_size=4 * KiB) as container:
         assert len(decode_video(container)) == 10 * FRAMES
     assert avio._kept_from() > len(data) - bound - 4 * KiB  # it played through a window
@@ -777,8 +817,7 @@ def test_pyav_on_moov_at_end_larger_than_the_bound(media, pipes):
     _, data = media["long_end.mp4"]
     assert data.find(b"moov") > 8 * KiB
     warnings: list[str] = []
-    _, avio = pipes([data], max_memory=8 * KiB, max_disk=0, chunk_size=4 * KiB,
-                    on_warning=warnings.append)
+    _, avio = pipes([data], max_memory=8 * KiB, max_disk=0, chunk_size=4 * KiB, on_warning=warnings.append)
     frames = -1
     try:
         with av.open(avio, buffer_size=4 * KiB) as container:
@@ -793,8 +832,9 @@ def test_pyav_on_moov_at_end_larger_than_the_bound(media, pipes):
 def test_abort_ends_a_demux_blocked_on_a_stalled_pipe(media, pipes):
     _, data = media["clip.ts"]
     half = len(data) // 2 // 188 * 188
-    _, avio = pipes([data[:half]], keep_open=True, chunk_size=4 * KiB,
-                    pipe_seek_end=False)  # a live pipe: do not wait for its end
+    _, avio = pipes(
+        [data[:half]], keep_open=True, chunk_size=4 * KiB, pipe_seek_end=False
+    )  # a live pipe: do not wait for its end
     outcome: list[str] = []
 
     def demux() -> None:  # av.open itself waits for more than half the clip to probe

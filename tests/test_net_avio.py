@@ -41,7 +41,8 @@ def test_ranges_read_like_a_file(blob):
             assert _read_at(avio, 100, 200_000) == data[100:200_100]
             ranges = [h.get("Range") for _, _, h in srv.behaviour.requests]
             assert f"bytes={len(data) - 1000}-" in ranges or any(
-                r and int(r[6:-1]) <= len(data) - 1000 for r in ranges[1:]), ranges
+                r and int(r[6:-1]) <= len(data) - 1000 for r in ranges[1:]
+            ), ranges
         finally:
             avio.close()
 

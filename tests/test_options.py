@@ -27,6 +27,7 @@ def parse(*args: str):
 
 # --- defaults ---------------------------------------------------------------------------
 
+
 def test_defaults_are_ffplays():
     o = parse_args(["in.mp4"])
     assert o.input == "in.mp4"
@@ -46,9 +47,19 @@ def test_defaults_are_ffplays():
     assert o.avio_mem == DEFAULT_AVIO_MEM == 256 * 1024 * 1024
     assert o.avio_disk == DEFAULT_AVIO_DISK == 1024 * 1024 * 1024
     assert o.avio_spill is True
-    for flag in ("audio_disable", "video_disable", "subtitle_disable", "display_disable",
-                 "fullscreen", "borderless", "alwaysontop", "autoexit",
-                 "exit_on_keydown", "exit_on_mousedown", "show_help"):
+    for flag in (
+        "audio_disable",
+        "video_disable",
+        "subtitle_disable",
+        "display_disable",
+        "fullscreen",
+        "borderless",
+        "alwaysontop",
+        "autoexit",
+        "exit_on_keydown",
+        "exit_on_mousedown",
+        "show_help",
+    ):
         assert getattr(o, flag) is False, flag
     assert o.format is None and o.window_title is None and o.trace_file is None
     assert o.warnings == ()
@@ -61,13 +72,24 @@ def test_defaults_are_ffplays():
 VALUE_SAMPLES = {
     "ao": ("null", "null"),
     "renderer": ("software", "software"),
-    "acodec": ("aac", "aac"), "vcodec": ("h264", "h264"), "scodec": ("srt", "srt"),
+    "acodec": ("aac", "aac"),
+    "vcodec": ("h264", "h264"),
+    "scodec": ("srt", "srt"),
     "sub": ("film.fr.srt", "film.fr.srt"),
-    "codec:a": ("aac", "aac"), "codec:v": ("h264", "h264"), "codec:s": ("srt", "srt"),
-    "c:a": ("aac", "aac"), "c:v": ("h264", "h264"), "c:s": ("srt", "srt"),
-    "drp": ("0", 0), "hwaccel": ("auto", "auto"), "lowres": ("1", 1),
-    "showmode": ("2", "rdft"), "rdftspeed": ("40", 0.04),
-    "vf": ("hflip", ("hflip",)), "af": ("volume=0.5", "volume=0.5"), "filter_threads": ("2", 2),
+    "codec:a": ("aac", "aac"),
+    "codec:v": ("h264", "h264"),
+    "codec:s": ("srt", "srt"),
+    "c:a": ("aac", "aac"),
+    "c:v": ("h264", "h264"),
+    "c:s": ("srt", "srt"),
+    "drp": ("0", 0),
+    "hwaccel": ("auto", "auto"),
+    "lowres": ("1", 1),
+    "showmode": ("2", "rdft"),
+    "rdftspeed": ("40", 0.04),
+    "vf": ("hflip", ("hflip",)),
+    "af": ("volume=0.5", "volume=0.5"),
+    "filter_threads": ("2", 2),
     "ast": ("a:1", "a:1"),
     "vst": ("2", "2"),
     "sst": ("m:language:eng", "m:language:eng"),
@@ -166,6 +188,7 @@ def test_double_dash_spelling_is_accepted():
 
 # --- time values ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, seconds",
     [
@@ -218,10 +241,18 @@ def test_bad_time_is_a_usage_error_naming_the_option():
 
 # --- sizes ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text, size",
-    [("256M", 256 << 20), ("1k", 1024), ("100", 100), ("1.5G", 3 << 29),
-     ("64MiB", 64 << 20), ("2MB", 2 << 20), ("0", 0)],
+    [
+        ("256M", 256 << 20),
+        ("1k", 1024),
+        ("100", 100),
+        ("1.5G", 3 << 29),
+        ("64MiB", 64 << 20),
+        ("2MB", 2 << 20),
+        ("0", 0),
+    ],
 )
 def test_parse_size(text, size):
     assert parse_size(text) == size
@@ -234,6 +265,7 @@ def test_parse_size_rejects_garbage(text):
 
 
 # --- value fix-ups ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "value, clipped, warning",
@@ -275,6 +307,7 @@ def test_loglevel_forms():
 
 # --- input ----------------------------------------------------------------------------------
 
+
 def test_dash_is_stdin_input():
     assert parse_args(["-"]).input == "-"
     assert parse_args(["-an", "-"]).input == "-"
@@ -309,6 +342,7 @@ def test_no_input_is_an_error():
 
 # --- errors ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["bogus", "pix_fmt", "nobogus"])
 def test_unknown_option_is_a_usage_error_naming_it(name):
     with pytest.raises(UsageError) as info:
@@ -337,21 +371,38 @@ def test_good_sync_values(value):
 
 @pytest.mark.parametrize(
     "args",
-    [["-x", "0"], ["-y", "-1"], ["-x", "wide"], ["-volume", "loud"], ["-loop", "1.5"],
-     ["-bytes", "x"], ["-seek_interval", "soon"], ["-loglevel", "chatty"],
-     ["-avio_spill", "yes"], ["-avio_mem", "lots"], ["-avio_mem", "0"], ["-avio_disk", "-1"],
-     ["-avio_disk", "big"]],
+    [
+        ["-x", "0"],
+        ["-y", "-1"],
+        ["-x", "wide"],
+        ["-volume", "loud"],
+        ["-loop", "1.5"],
+        ["-bytes", "x"],
+        ["-seek_interval", "soon"],
+        ["-loglevel", "chatty"],
+        ["-avio_spill", "yes"],
+        ["-avio_mem", "lots"],
+        ["-avio_mem", "0"],
+        ["-avio_disk", "-1"],
+        ["-avio_disk", "big"],
+    ],
 )
 def test_bad_values_are_usage_errors(args):
     with pytest.raises(UsageError):
         parse(*args)
 
 
-@pytest.mark.parametrize("args, disk", [
-    ([], 1 << 30), (["-avio_disk", "0"], 0), (["-avio_disk", "32M"], 32 << 20),
-    (["-avio_spill", "0"], 0), (["-avio_spill", "0", "-avio_disk", "32M"], 0),
-    (["-avio_disk", "32M", "-avio_spill", "1"], 32 << 20),
-])
+@pytest.mark.parametrize(
+    "args, disk",
+    [
+        ([], 1 << 30),
+        (["-avio_disk", "0"], 0),
+        (["-avio_disk", "32M"], 32 << 20),
+        (["-avio_spill", "0"], 0),
+        (["-avio_spill", "0", "-avio_disk", "32M"], 0),
+        (["-avio_disk", "32M", "-avio_spill", "1"], 32 << 20),
+    ],
+)
 def test_avio_spill_0_is_avio_disk_0(args, disk):
     assert parse(*args).avio_disk == disk
 
@@ -363,6 +414,7 @@ def test_help_text_explains_the_pipe_bound():
 
 
 # --- help -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("flag", ["-h", "-help", "--help", "-?"])
 def test_help_flag_sets_show_help_without_an_input(flag):
@@ -398,12 +450,13 @@ def test_help_text_lists_the_keys():
 
 # --- status_enabled -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "args, enabled",
     [
-        ([], True),                                   # auto, loglevel info
-        (["-loglevel", "error"], False),              # auto follows the loglevel
-        (["-loglevel", "error", "-stats"], True),     # -stats forces it
+        ([], True),  # auto, loglevel info
+        (["-loglevel", "error"], False),  # auto follows the loglevel
+        (["-loglevel", "error", "-stats"], True),  # -stats forces it
         (["-loglevel", "quiet", "-stats"], True),
         (["-loglevel", "verbose"], True),
         (["-loglevel", "info"], True),

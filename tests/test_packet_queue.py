@@ -55,6 +55,7 @@ class Waiter:
 
 # --- life cycle ---------------------------------------------------------------------
 
+
 def test_constants_are_ffplays():
     assert PACKET_OVERHEAD == 16  # sizeof(MyAVPacketList) on 64-bit
     assert MIN_FRAMES == 25
@@ -104,6 +105,7 @@ def test_get_returns_the_same_packets_in_fifo_order():
 
 
 # --- accounting ---------------------------------------------------------------------
+
 
 def test_size_counts_packet_bytes_plus_overhead():
     q = started_queue()
@@ -179,6 +181,7 @@ def test_nonblocking_get_on_empty_queue_returns_zero():
 
 # --- abort ----------------------------------------------------------------------------
 
+
 def test_abort_makes_get_fail_even_with_packets_queued():
     q = started_queue()
     q.put(make_packet(1))
@@ -200,6 +203,7 @@ def test_start_after_abort_reopens_the_queue():
 
 
 # --- threads --------------------------------------------------------------------------
+
 
 def test_blocking_get_is_woken_by_put_from_another_thread():
     q = started_queue()
@@ -263,6 +267,7 @@ def test_producer_consumer_threads_keep_order_and_counters():
 
 # --- stream_has_enough_packets ----------------------------------------------------------
 
+
 def fill(q: PacketQueue, count: int, duration: int) -> None:
     for _ in range(count):
         q.put(make_packet(100, duration=duration))
@@ -271,13 +276,13 @@ def fill(q: PacketQueue, count: int, duration: int) -> None:
 @pytest.mark.parametrize(
     "count, duration, time_base, enough",
     [
-        (25, 1, 1.0, False),        # exactly MIN_FRAMES is not enough (> MIN_FRAMES)
-        (26, 1, 1.0, True),         # 26 packets, 26 s
-        (26, 1, 1 / 100, False),    # 26 packets but only 0.26 s
-        (32, 1, 1 / 32, False),     # exactly 1.0 s is not enough (> 1.0)
-        (33, 1, 1 / 32, True),      # 33 packets, 1.03 s
+        (25, 1, 1.0, False),  # exactly MIN_FRAMES is not enough (> MIN_FRAMES)
+        (26, 1, 1.0, True),  # 26 packets, 26 s
+        (26, 1, 1 / 100, False),  # 26 packets but only 0.26 s
+        (32, 1, 1 / 32, False),  # exactly 1.0 s is not enough (> 1.0)
+        (33, 1, 1 / 32, True),  # 33 packets, 1.03 s
         (100, 1, 1 / 1000, False),  # many short packets: 0.1 s
-        (26, 0, 1 / 1000, True),    # no durations: the packet count alone decides
+        (26, 0, 1 / 1000, True),  # no durations: the packet count alone decides
         (25, 0, 1 / 1000, False),
         (0, 0, 1.0, False),
     ],

@@ -49,7 +49,9 @@ class Rig:
         self.subtitle = StreamPipeline("subtitle", SUBPICTURE_QUEUE_SIZE, False)
         self.video.st = SimpleNamespace(index=0)
         self.video.pktq.start()
-        self.clocks = Clocks(sync, lambda: self.video.pktq.serial, lambda: self.audio.pktq.serial, now=self.now)
+        self.clocks = Clocks(
+            sync, lambda: self.video.pktq.serial, lambda: self.audio.pktq.serial, now=self.now
+        )
         self.clocks.has_video = True
         if audio:
             self.audio.st = SimpleNamespace(index=1)
@@ -58,8 +60,18 @@ class Rig:
             self.clocks.has_audio = True
         self.control = PlaybackControl(self.clocks, 100, lambda: None, now=self.now)
         self.output = FakeOutput()
-        self.refresh = VideoRefresh(self.video, self.audio, self.subtitle, self.clocks, self.control,
-                                    self.output, Trace(None), framedrop=framedrop, untimed=False, now=self.now)
+        self.refresh = VideoRefresh(
+            self.video,
+            self.audio,
+            self.subtitle,
+            self.clocks,
+            self.control,
+            self.output,
+            Trace(None),
+            framedrop=framedrop,
+            untimed=False,
+            now=self.now,
+        )
         self.audio_running = True
         self.refresh.audio_running = lambda: self.audio_running
         self.pictures: list[float] = []

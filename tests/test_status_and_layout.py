@@ -22,14 +22,23 @@ def c_status(master, label, av_diff, fd, aq, vq, sq) -> str:
     """ffplay's av_bprintf of the status line, through libc's snprintf."""
     libc = ctypes.CDLL(None)
     buf = ctypes.create_string_buffer(512)
-    libc.snprintf(buf, ctypes.c_size_t(len(buf)), FFPLAY_STATUS_FORMAT,
-                  ctypes.c_double(master), label.encode(), ctypes.c_double(av_diff),
-                  ctypes.c_int(fd), ctypes.c_int(aq // 1024), ctypes.c_int(vq // 1024),
-                  ctypes.c_int(sq))
+    libc.snprintf(
+        buf,
+        ctypes.c_size_t(len(buf)),
+        FFPLAY_STATUS_FORMAT,
+        ctypes.c_double(master),
+        label.encode(),
+        ctypes.c_double(av_diff),
+        ctypes.c_int(fd),
+        ctypes.c_int(aq // 1024),
+        ctypes.c_int(vq // 1024),
+        ctypes.c_int(sq),
+    )
     return buf.value.decode()
 
 
 # --- format_status --------------------------------------------------------------------
+
 
 def test_format_status_matches_ffplays_example():
     line = format_status(2.47, -0.001, "A-V", 0, 2 * 1024 + 700, 136 * 1024 + 1023, 0)
@@ -50,7 +59,8 @@ def test_format_status_matches_ffplays_example():
 )
 def test_format_status_matches_c_printf(master, label, av_diff, fd, aq, vq, sq):
     assert format_status(master, av_diff, label, fd, aq, vq, sq) == c_status(
-        master, label, av_diff, fd, aq, vq, sq)
+        master, label, av_diff, fd, aq, vq, sq
+    )
 
 
 def test_nan_clocks_print_as_nan_with_the_same_width():
@@ -77,6 +87,7 @@ def test_status_label(has_audio, has_video, label):
 
 # --- StatusPrinter ----------------------------------------------------------------------
 
+
 def test_status_printer_rate_limit_is_30_ms():
     out = []
     p = StatusPrinter(out.append)
@@ -86,7 +97,7 @@ def test_status_printer_rate_limit_is_30_ms():
     assert not p.due(5.0)
     assert not p.due(5.01)
     assert not p.due(5.029)
-    assert p.due(5.03)   # >= 30 ms
+    assert p.due(5.03)  # >= 30 ms
     assert p.due(6.0)
 
 
@@ -119,6 +130,7 @@ def test_status_printer_driven_like_video_refresh():
 
 
 # --- calculate_display_rect ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "screen, picture, sar, rect",
@@ -184,7 +196,7 @@ def test_rect_is_at_least_one_pixel():
     "rotation, angle, swaps",
     [
         (0, 0.0, False),
-        (90, 270.0, True),    # PyAV's angle is counter-clockwise; ffplay's display is clockwise
+        (90, 270.0, True),  # PyAV's angle is counter-clockwise; ffplay's display is clockwise
         (-90, 90.0, True),
         (180, 180.0, False),
         (-180, 180.0, False),

@@ -19,14 +19,31 @@ def idx(spec):
     return [s.index for s in matching_streams(spec, STREAMS)]
 
 
-@pytest.mark.parametrize("spec, expected", [
-    ("2", [2]), ("9", []),
-    ("a", [1, 2, 5]), ("a:1", [2]), ("a:5", []), ("v", [0, 4, 6]), ("V", [0, 4]), ("s:0", [3]),
-    ("p:2", [4, 5]), ("p:2:a", [5]), ("p:1:a:1", [2]), ("p:3", []),
-    ("#0x101", [1]), ("#257", [1]), ("i:0x200", [4]),
-    ("m:language", [1, 2, 3]), ("m:language:fra", [2]), ("a:m:language:eng", [1]),
-    ("a:u", [1, 2]), ("u", [0, 1, 2, 3, 4, 6]),
-])
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("2", [2]),
+        ("9", []),
+        ("a", [1, 2, 5]),
+        ("a:1", [2]),
+        ("a:5", []),
+        ("v", [0, 4, 6]),
+        ("V", [0, 4]),
+        ("s:0", [3]),
+        ("p:2", [4, 5]),
+        ("p:2:a", [5]),
+        ("p:1:a:1", [2]),
+        ("p:3", []),
+        ("#0x101", [1]),
+        ("#257", [1]),
+        ("i:0x200", [4]),
+        ("m:language", [1, 2, 3]),
+        ("m:language:fra", [2]),
+        ("a:m:language:eng", [1]),
+        ("a:u", [1, 2]),
+        ("u", [0, 1, 2, 3, 4, 6]),
+    ],
+)
 def test_specifiers(spec, expected):
     assert idx(spec) == expected
 

@@ -18,16 +18,23 @@ from tests.media_subs import write_srt
 from tests.pgs import box, rle, write_sup
 
 
-@pytest.mark.parametrize("ass, lines, top", [
-    ("0,0,Default,,0,0,0,,Hello world", ["Hello world"], False),
-    ("0,0,Default,,0,0,0,,{\\i1}Hello{\\i0}, world\\Nsecond line", ["Hello, world", "second line"], False),
-    ("3,0,Default,,0,0,0,,{\\pos(10,20)\\an8}At the top", ["At the top"], True),
-    ("3,0,Default,,0,0,0,,one\\ntwo\\hthree", ["one", "two\u00a0three"], False),
-    ("1,0,Default,,0,0,0,,{\\b1}Bold{\\b0} &amp; more", ["Bold & more"], False),
-    ("1,0,Default,,0,0,0,,{\\p1}m 0 0 l 100 0 100 100{\\p0}Text", ["Text"], False),
-    ("1,0,Default,,0,0,0,,\\N\\Nlast\\N", ["last"], False),
-    ("plain text, no fields", ["plain text, no fields"], False),
-])
+@pytest.mark.parametrize(
+    "ass, lines, top",
+    [
+        ("0,0,Default,,0,0,0,,Hello world", ["Hello world"], False),
+        (
+            "0,0,Default,,0,0,0,,{\\i1}Hello{\\i0}, world\\Nsecond line",
+            ["Hello, world", "second line"],
+            False,
+        ),
+        ("3,0,Default,,0,0,0,,{\\pos(10,20)\\an8}At the top", ["At the top"], True),
+        ("3,0,Default,,0,0,0,,one\\ntwo\\hthree", ["one", "two\u00a0three"], False),
+        ("1,0,Default,,0,0,0,,{\\b1}Bold{\\b0} &amp; more", ["Bold & more"], False),
+        ("1,0,Default,,0,0,0,,{\\p1}m 0 0 l 100 0 100 100{\\p0}Text", ["Text"], False),
+        ("1,0,Default,,0,0,0,,\\N\\Nlast\\N", ["last"], False),
+        ("plain text, no fields", ["plain text, no fields"], False),
+    ],
+)
 def test_ass_event_lines_become_plain_lines(ass, lines, top):
     assert ass_to_lines(ass) == (lines, top)
 
@@ -35,6 +42,7 @@ def test_ass_event_lines_become_plain_lines(ass, lines, top):
 def test_wrap_by_a_measure():
     def measure(text):
         return len(text)
+
     assert wrap(["the quick brown fox jumps"], 10, measure) == ["the quick", "brown fox", "jumps"]
     assert wrap(["short", "two lines"], 10, measure) == ["short", "two lines"]
     assert wrap(["abcdefghijklmnopqrstuvwxyz"], 10, measure) == ["abcdefghij", "klmnopqrst", "uvwxyz"]
@@ -71,8 +79,9 @@ def _decoded(path):
 
 def test_pgs_from_the_test_encoder_decodes_to_its_colours(tmp_path):
     green, blue = (0, 255, 0, 255), (0, 0, 255, 128)
-    sup = write_sup(tmp_path / "a.sup", (320, 240), [(1.0, 2.0, 40, 50, box(30, 10, border=2),
-                                                      {1: green, 2: blue})])
+    sup = write_sup(
+        tmp_path / "a.sup", (320, 240), [(1.0, 2.0, 40, 50, box(30, 10, border=2), {1: green, 2: blue})]
+    )
     subs = _decoded(sup)
     assert [t for t, _ in subs] == [1.0, 2.0]
     shown, cleared = subs[0][1], subs[1][1]

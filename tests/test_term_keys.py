@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from pyffplay import term_keys
-from pyffplay.keys import sdl_key_table
 from pyffplay.commands import trace_form
+from pyffplay.keys import sdl_key_table
 from pyffplay.term_keys import KeyDecoder as _KeyDecoder
 from pyffplay.term_keys import TtyKeyReader
 
@@ -85,12 +85,15 @@ def test_arrows(intro, final, command):
     assert decode(ESC + intro + final) == [command]
 
 
-@pytest.mark.parametrize("sequence, command", [
-    (b"\x1b[5~", ("seek_page", 1)),
-    (b"\x1b[6~", ("seek_page", -1)),
-    (b"\x1b[5;2~", ("seek_page", 1)),
-    (b"\x1b[6;5~", ("seek_page", -1)),
-])
+@pytest.mark.parametrize(
+    "sequence, command",
+    [
+        (b"\x1b[5~", ("seek_page", 1)),
+        (b"\x1b[6~", ("seek_page", -1)),
+        (b"\x1b[5;2~", ("seek_page", 1)),
+        (b"\x1b[6;5~", ("seek_page", -1)),
+    ],
+)
 def test_page_keys(sequence, command):
     assert decode(sequence) == [command]
 
@@ -113,7 +116,13 @@ def test_every_sdl_command_is_reachable_from_the_terminal():
 
 def test_several_keys_in_one_feed_come_out_in_order():
     assert decode(b"p\x1b[Cm\x1bOB9q") == [
-        ("pause",), ("seek", 10.0), ("mute",), ("seek", -60.0), ("volume", -1), QUIT]
+        ("pause",),
+        ("seek", 10.0),
+        ("mute",),
+        ("seek", -60.0),
+        ("volume", -1),
+        QUIT,
+    ]
 
 
 @pytest.mark.parametrize("split", range(1, 6))
@@ -189,11 +198,24 @@ def test_double_escape_is_one_escape():
     assert decoder.tick(1.0) == [QUIT]
 
 
-@pytest.mark.parametrize("sequence", [
-    b"\x1b[200~", b"\x1b[201~", b"\x1b[?1;2c", b"\x1b[2~", b"\x1b[3~", b"\x1b[15~",
-    b"\x1b[H", b"\x1b[Z", b"\x1b[>0;95;0c", b"\x1b[12;40R", b"\x1b[I", b"\x1bOP",
-    b"\x1b[?1A",
-])
+@pytest.mark.parametrize(
+    "sequence",
+    [
+        b"\x1b[200~",
+        b"\x1b[201~",
+        b"\x1b[?1;2c",
+        b"\x1b[2~",
+        b"\x1b[3~",
+        b"\x1b[15~",
+        b"\x1b[H",
+        b"\x1b[Z",
+        b"\x1b[>0;95;0c",
+        b"\x1b[12;40R",
+        b"\x1b[I",
+        b"\x1bOP",
+        b"\x1b[?1A",
+    ],
+)
 def test_unknown_sequences_are_ignored_without_eating_following_keys(sequence):
     assert decode(sequence + b"p" + sequence + b"m") == [("pause",), ("mute",)]
 
@@ -221,7 +243,11 @@ def test_unbound_bytes_are_ignored():
 
 def test_seek_interval_is_honoured():
     assert decode(b"\x1b[C\x1b[D\x1bOC\x1b[A", seek_interval=5.5) == [
-        ("seek", 5.5), ("seek", -5.5), ("seek", 5.5), ("seek", 60.0)]
+        ("seek", 5.5),
+        ("seek", -5.5),
+        ("seek", 5.5),
+        ("seek", 60.0),
+    ]
 
 
 def test_nothing_pending_initially():
@@ -436,8 +462,13 @@ def test_background_job_leaves_the_terminal_alone(pty):
     master, _, path = pty
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     child = subprocess.Popen(
-        [sys.executable, "-c", BACKGROUND_JOB, path], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, text=True, start_new_session=True, env=env)
+        [sys.executable, "-c", BACKGROUND_JOB, path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
     try:
         assert child.stdout.readline().split() == ["started", "True"]
         os.write(master, b"s\n")

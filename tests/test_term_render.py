@@ -39,7 +39,7 @@ def apply(screen: Screen, data: bytes) -> Screen:
                     i += 1
                     continue
                 assert p[i] in (38, 48) and p[i + 1] in (2, 5), params
-                color = tuple(p[i + 2:i + 5]) if p[i + 1] == 2 else ("i", p[i + 2])
+                color = tuple(p[i + 2 : i + 5]) if p[i + 1] == 2 else ("i", p[i + 2])
                 if p[i] == 48:
                     bg = color
                 else:
@@ -60,8 +60,11 @@ def expected(rgb: np.ndarray, x: int, y: int, colors: str = "truecolor") -> Scre
     else:
         pix = np.empty(rgb.shape[:2], dtype=object)
         pix[...] = [[tuple(int(c) for c in p) for p in line] for line in rgb]
-    return {(y + cy + 1, x + cx + 1): (pix[2 * cy, cx], pix[2 * cy + 1, cx])
-            for cy in range(rgb.shape[0] // 2) for cx in range(rgb.shape[1])}
+    return {
+        (y + cy + 1, x + cx + 1): (pix[2 * cy, cx], pix[2 * cy + 1, cx])
+        for cy in range(rgb.shape[0] // 2)
+        for cx in range(rgb.shape[1])
+    }
 
 
 def frame(seed: int, h: int = 100, w: int = 160) -> np.ndarray:
@@ -191,8 +194,18 @@ def test_large_positions():
 
 
 def test_xterm256_mapping():
-    rgb = np.array([[255, 0, 0], [255, 255, 255], [0, 0, 0], [128, 128, 128],
-                    [95, 135, 175], [8, 8, 8], [238, 238, 238]], dtype=np.uint8)
+    rgb = np.array(
+        [
+            [255, 0, 0],
+            [255, 255, 255],
+            [0, 0, 0],
+            [128, 128, 128],
+            [95, 135, 175],
+            [8, 8, 8],
+            [238, 238, 238],
+        ],
+        dtype=np.uint8,
+    )
     # white: cube 231 is exact (distance 0), grey 255 = 238 is 3*17^2 away -> 231.
     # black: cube 16 is exact -> 16. Mid grey 128 is exactly grey ramp 232+12 = 244
     # (cube 135 would be 3*7^2 away).
@@ -202,11 +215,14 @@ def test_xterm256_mapping():
 
 def test_xterm256_is_nearest_by_squared_distance():
     lv = [0, 95, 135, 175, 215, 255]
-    palette = np.array([(lv[i // 36], lv[i // 6 % 6], lv[i % 6]) for i in range(216)]
-                       + [(8 + 10 * i,) * 3 for i in range(24)])
+    palette = np.array(
+        [(lv[i // 36], lv[i // 6 % 6], lv[i % 6]) for i in range(216)]
+        + [(8 + 10 * i,) * 3 for i in range(24)]
+    )
     rng = np.random.default_rng(0)
-    c = np.concatenate([rng.integers(0, 256, (20000, 3)),
-                        np.repeat(np.arange(256)[:, None], 3, axis=1)]).astype(np.uint8)
+    c = np.concatenate(
+        [rng.integers(0, 256, (20000, 3)), np.repeat(np.arange(256)[:, None], 3, axis=1)]
+    ).astype(np.uint8)
     dist = ((c[:, None, :].astype(int) - palette[None]) ** 2).sum(axis=-1)
     got = rgb_to_xterm256(c).astype(int) - 16
     assert (dist[np.arange(len(c)), got] == dist.min(axis=1)).all()
@@ -232,29 +248,32 @@ def test_256_mode_uses_indexed_colours_and_ignores_tiny_noise():
     assert apply({}, data) == {(4, 10): (("i", int(rgb_to_xterm256(a[4, 7]))), ("i", 16))}
 
 
-@pytest.mark.parametrize("pic, sar, term, rect", [
-    # 16:9 into 80x24: full height needs round(48*16/9) = 85 columns > 80, so full width;
-    # then 80*9/16 = 45 pixel rows = 22.5 cells, rounded half to even -> 22, centred at y=1.
-    ((1280, 720), (1, 1), (80, 24), (0, 1, 80, 22)),
-    # 160x50: 100*16/9 = 177.8 > 160 -> width 160, 160*9/16 = 90 pixel rows = 45 cells.
-    ((1280, 720), (0, 1), (160, 50), (0, 2, 160, 45)),
-    # portrait 9:16: 48 pixel rows * 9/16 = 27 columns, centred at (80-27)//2 = 26.
-    ((720, 1280), (1, 1), (80, 24), (26, 0, 27, 24)),
-    # PAL 16:9 anamorphic: 720*64 / (576*45) = 16/9, as 1280x720.
-    ((720, 576), (64, 45), (80, 24), (0, 1, 80, 22)),
-    # SAR 16:11: 720*16 / (576*11) = 20/11: 80 cols -> 80*11/20 = 44 pixel rows = 22 cells.
-    ((720, 576), (16, 11), (80, 24), (0, 1, 80, 22)),
-    ((720, 576), (16, 11), (160, 50), (0, 3, 160, 44)),
-    # NTSC 4:3 (SAR 8:9): 720*8 / (480*9) = 4/3 -> 48*4/3 = 64 columns, x = 8.
-    ((720, 480), (8, 9), (80, 24), (8, 0, 64, 24)),
-    # unknown SAR (0:0) means square: a square picture is 2*24 = 48 columns wide.
-    ((100, 100), (0, 0), (80, 24), (16, 0, 48, 24)),
-    ((100, 100), (1, 1), (81, 25), (15, 0, 50, 25)),  # (81-50)//2
-    # never below 1x1
-    ((10000, 1), (1, 1), (80, 24), (0, 11, 80, 1)),
-    ((1, 10000), (1, 1), (80, 24), (39, 0, 1, 24)),
-    ((640, 480), (1, 1), (1, 1), (0, 0, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "pic, sar, term, rect",
+    [
+        # 16:9 into 80x24: full height needs round(48*16/9) = 85 columns > 80, so full width;
+        # then 80*9/16 = 45 pixel rows = 22.5 cells, rounded half to even -> 22, centred at y=1.
+        ((1280, 720), (1, 1), (80, 24), (0, 1, 80, 22)),
+        # 160x50: 100*16/9 = 177.8 > 160 -> width 160, 160*9/16 = 90 pixel rows = 45 cells.
+        ((1280, 720), (0, 1), (160, 50), (0, 2, 160, 45)),
+        # portrait 9:16: 48 pixel rows * 9/16 = 27 columns, centred at (80-27)//2 = 26.
+        ((720, 1280), (1, 1), (80, 24), (26, 0, 27, 24)),
+        # PAL 16:9 anamorphic: 720*64 / (576*45) = 16/9, as 1280x720.
+        ((720, 576), (64, 45), (80, 24), (0, 1, 80, 22)),
+        # SAR 16:11: 720*16 / (576*11) = 20/11: 80 cols -> 80*11/20 = 44 pixel rows = 22 cells.
+        ((720, 576), (16, 11), (80, 24), (0, 1, 80, 22)),
+        ((720, 576), (16, 11), (160, 50), (0, 3, 160, 44)),
+        # NTSC 4:3 (SAR 8:9): 720*8 / (480*9) = 4/3 -> 48*4/3 = 64 columns, x = 8.
+        ((720, 480), (8, 9), (80, 24), (8, 0, 64, 24)),
+        # unknown SAR (0:0) means square: a square picture is 2*24 = 48 columns wide.
+        ((100, 100), (0, 0), (80, 24), (16, 0, 48, 24)),
+        ((100, 100), (1, 1), (81, 25), (15, 0, 50, 25)),  # (81-50)//2
+        # never below 1x1
+        ((10000, 1), (1, 1), (80, 24), (0, 11, 80, 1)),
+        ((1, 10000), (1, 1), (80, 24), (39, 0, 1, 24)),
+        ((640, 480), (1, 1), (1, 1), (0, 0, 1, 1)),
+    ],
+)
 def test_fit_picture(pic, sar, term, rect):
     assert fit_picture(*pic, sar, *term) == rect
 
@@ -314,8 +333,10 @@ def test_timing_160x50(capsys):
         t_part = best(alternate)
         r.render(a, 0, 0)
         t_same = best(lambda: r.render(a, 0, 0))
-        lines.append(f"{colors:9}: full {n_full} B {t_full:.2f} ms; 10% ({sent} cells) "
-                     f"{n_part} B {t_part:.2f} ms; unchanged {t_same * 1000:.0f} us")
+        lines.append(
+            f"{colors:9}: full {n_full} B {t_full:.2f} ms; 10% ({sent} cells) "
+            f"{n_part} B {t_part:.2f} ms; unchanged {t_same * 1000:.0f} us"
+        )
     with capsys.disabled():
         print("\n160x50 " + "\n160x50 ".join(lines))
 

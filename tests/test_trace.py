@@ -19,8 +19,14 @@ def test_events_are_json_lines_with_null_for_nan(tmp_path):
     assert lines == [
         {"ev": "start", "t": 1.25},
         {"ev": "frame", "t": 2.0, "pts": 0.5, "serial": 3, "master": None, "av_diff": -0.001},
-        {"ev": "command", "t": 3.0, "command": ["seek", -10.0], "paused": True, "reason": None,
-         "kind": 'a"b'},
+        {
+            "ev": "command",
+            "t": 3.0,
+            "command": ["seek", -10.0],
+            "paused": True,
+            "reason": None,
+            "kind": 'a"b',
+        },
     ]
 
 

@@ -11,16 +11,19 @@ from pyffplay.video_output.select import make_output
 from pyffplay.video_output.terminal import choose_colors
 
 
-@pytest.mark.parametrize("setting, env, expected", [
-    ("auto", {"COLORTERM": "truecolor", "TERM": "xterm"}, "truecolor"),
-    ("auto", {"COLORTERM": "24bit"}, "truecolor"),
-    ("auto", {"TERM": "xterm-256color"}, "256"),
-    ("auto", {"TERM": "tmux-256color"}, "256"),
-    ("auto", {"TERM": "xterm-direct"}, "truecolor"),
-    ("auto", {}, "256"),
-    ("256", {"COLORTERM": "truecolor"}, "256"),
-    ("truecolor", {"TERM": "vt100"}, "truecolor"),
-])
+@pytest.mark.parametrize(
+    "setting, env, expected",
+    [
+        ("auto", {"COLORTERM": "truecolor", "TERM": "xterm"}, "truecolor"),
+        ("auto", {"COLORTERM": "24bit"}, "truecolor"),
+        ("auto", {"TERM": "xterm-256color"}, "256"),
+        ("auto", {"TERM": "tmux-256color"}, "256"),
+        ("auto", {"TERM": "xterm-direct"}, "truecolor"),
+        ("auto", {}, "256"),
+        ("256", {"COLORTERM": "truecolor"}, "256"),
+        ("truecolor", {"TERM": "vt100"}, "truecolor"),
+    ],
+)
 def test_choose_colors(setting, env, expected):
     assert choose_colors(setting, env) == expected
 

@@ -6,8 +6,9 @@ nothing else touches the device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,7 +33,7 @@ class VideoOutput:
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         pass
 
-    def display(self, vp: "Frame | None", sub: "Subtitle | None" = None) -> None:
+    def display(self, vp: Frame | None, sub: Subtitle | None = None) -> None:
         """Show picture ``vp`` (None: no picture, clear) with subtitle ``sub`` over it (None:
         no subtitle is due; one shown before disappears)."""
 
@@ -43,7 +44,7 @@ class VideoOutput:
         """What the trace records of the driver (its name, the renderer it chose)."""
         return {"vo": type(self).__name__}
 
-    def display_rgb(self, rgb: "np.ndarray") -> None:
+    def display_rgb(self, rgb: np.ndarray) -> None:
         """Show an RGB picture over the whole output (the audio show modes)."""
 
     def canvas_size(self) -> tuple[int, int]:
@@ -53,7 +54,7 @@ class VideoOutput:
     def set_title(self, title: str) -> None:
         """The window's title from the input (any thread: used when the window opens)."""
 
-    def poll_events(self, emit: Callable[["Command"], None]) -> None:
+    def poll_events(self, emit: Callable[[Command], None]) -> None:
         pass
 
     def toggle_full_screen(self) -> None:
@@ -89,8 +90,9 @@ def _rescale(a: int, b: int, c: int) -> int:
     return q if n >= 0 else -q
 
 
-def calculate_display_rect(xleft: int, ytop: int, scr_w: int, scr_h: int,
-                           pic_w: int, pic_h: int, sar: tuple[int, int]) -> tuple[int, int, int, int]:
+def calculate_display_rect(
+    xleft: int, ytop: int, scr_w: int, scr_h: int, pic_w: int, pic_h: int, sar: tuple[int, int]
+) -> tuple[int, int, int, int]:
     """Largest rectangle with the picture's display aspect that fits, centred (ffplay's)."""
     aspect = Fraction(sar[0], sar[1]) if sar[0] > 0 and sar[1] > 0 else Fraction(1)
     aspect *= Fraction(pic_w, pic_h)
@@ -115,7 +117,7 @@ def rotation_quarter_turns(rotation: float) -> tuple[float, bool]:
     return float(theta), swaps
 
 
-def displayed_size(vp: "Frame") -> tuple[int, int, tuple[int, int], float, bool]:
+def displayed_size(vp: Frame) -> tuple[int, int, tuple[int, int], float, bool]:
     """(width, height, sar, angle, swaps) of a picture as it is shown, rotation applied."""
     angle, swaps = rotation_quarter_turns(vp.rotation)
     if swaps:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import sdl2
 from sdl2 import surface as _surface
@@ -21,14 +22,22 @@ from pyffplay.video_output.sdl_subtitles import SubtitleRenderer
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
-    from pyffplay.subtitles import Subtitle
     from pyffplay.options import Options
+    from pyffplay.subtitles import Subtitle
 
 _lib = sdl2.dll.dll._dll
 # Our own prototype takes plain addresses, so plane pointers need no ctypes casts.
 _update_yuv = _lib.SDL_UpdateYUVTexture
-_update_yuv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
-                        ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+_update_yuv.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.c_int,
+]
 _update_yuv.restype = ctypes.c_int
 _update_texture = _lib.SDL_UpdateTexture
 _update_texture.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
@@ -92,7 +101,7 @@ def _yuv_mode(frame: Any) -> int:
 
 
 class SDLOutput(VideoOutput):
-    def __init__(self, opts: "Options", title: str) -> None:
+    def __init__(self, opts: Options, title: str) -> None:
         self.opts = opts
         self.title = title
         if sdl2.SDL_InitSubSystem(sdl2.SDL_INIT_VIDEO) != 0:
@@ -133,9 +142,14 @@ class SDLOutput(VideoOutput):
         return {"vo": "sdl", "renderer": self.renderer_name, "gl": self.gl_renderer}
 
     def _create_window(self) -> None:
-        self.window = sdl2.SDL_CreateWindow(self.title.encode(), sdl2.SDL_WINDOWPOS_UNDEFINED,
-                                            sdl2.SDL_WINDOWPOS_UNDEFINED, DEFAULT_WIDTH, DEFAULT_HEIGHT,
-                                            self.window_flags)
+        self.window = sdl2.SDL_CreateWindow(
+            self.title.encode(),
+            sdl2.SDL_WINDOWPOS_UNDEFINED,
+            sdl2.SDL_WINDOWPOS_UNDEFINED,
+            DEFAULT_WIDTH,
+            DEFAULT_HEIGHT,
+            self.window_flags,
+        )
         if not self.window:
             raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
 
@@ -196,10 +210,12 @@ class SDLOutput(VideoOutput):
 
     def toggle_full_screen(self) -> None:
         self.is_full_screen = not self.is_full_screen
-        sdl2.SDL_SetWindowFullscreen(self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP if self.is_full_screen else 0)
+        sdl2.SDL_SetWindowFullscreen(
+            self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP if self.is_full_screen else 0
+        )
 
     # -- drawing -------------------------------------------------------------------------
-    def display(self, vp: "Frame | None", sub: "Subtitle | None" = None) -> None:
+    def display(self, vp: Frame | None, sub: Subtitle | None = None) -> None:
         if not self.width:
             self.video_open()
         if vp is None or vp.frame is None or not self._covers_window(vp):
@@ -215,12 +231,16 @@ class SDLOutput(VideoOutput):
             self.subtitles.forget()
         sdl2.SDL_RenderPresent(self.renderer)
 
-    def _covers_window(self, vp: "Frame") -> bool:
+    def _covers_window(self, vp: Frame) -> bool:
         pic_w, pic_h, sar, _, _ = displayed_size(vp)
-        return calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar) == \
-            (0, 0, self.width, self.height)
+        return calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar) == (
+            0,
+            0,
+            self.width,
+            self.height,
+        )
 
-    def _image_display(self, vp: "Frame") -> tuple[int, int, int, int] | None:
+    def _image_display(self, vp: Frame) -> tuple[int, int, int, int] | None:
         """Draw the picture; its rect on the window (where subtitles go), None on failure."""
         pic_w, pic_h, sar, angle, swaps = displayed_size(vp)
         x, y, w, h = calculate_display_rect(0, 0, self.width, self.height, pic_w, pic_h, sar)
@@ -247,15 +267,31 @@ class SDLOutput(VideoOutput):
             if self.texture:
                 sdl2.SDL_DestroyTexture(self.texture)
             sdl2.SDL_SetYUVConversionMode(mode)
-            self.texture = sdl2.SDL_CreateTexture(self.renderer, sdl2.SDL_PIXELFORMAT_IYUV,
-                                                  sdl2.SDL_TEXTUREACCESS_STREAMING, frame.width, frame.height)
+            self.texture = sdl2.SDL_CreateTexture(
+                self.renderer,
+                sdl2.SDL_PIXELFORMAT_IYUV,
+                sdl2.SDL_TEXTUREACCESS_STREAMING,
+                frame.width,
+                frame.height,
+            )
             if not self.texture:
                 return False
             self.texture_addr = ctypes.cast(self.texture, ctypes.c_void_p).value or 0
             self.texture_key = key
         y, u, v = frame.planes
-        return _update_yuv(self.texture_addr, None, y.buffer_ptr, y.line_size,
-                           u.buffer_ptr, u.line_size, v.buffer_ptr, v.line_size) == 0
+        return (
+            _update_yuv(
+                self.texture_addr,
+                None,
+                y.buffer_ptr,
+                y.line_size,
+                u.buffer_ptr,
+                u.line_size,
+                v.buffer_ptr,
+                v.line_size,
+            )
+            == 0
+        )
 
     # -- the audio show modes -----------------------------------------------------------
     def canvas_size(self) -> tuple[int, int]:
@@ -271,14 +307,14 @@ class SDLOutput(VideoOutput):
         if self.vis_texture is None or self.vis_size != (w, h):
             if self.vis_texture is not None:
                 sdl2.SDL_DestroyTexture(self.vis_texture)
-            self.vis_texture = sdl2.SDL_CreateTexture(self.renderer, sdl2.SDL_PIXELFORMAT_RGB24,
-                                                      sdl2.SDL_TEXTUREACCESS_STREAMING, w, h)
+            self.vis_texture = sdl2.SDL_CreateTexture(
+                self.renderer, sdl2.SDL_PIXELFORMAT_RGB24, sdl2.SDL_TEXTUREACCESS_STREAMING, w, h
+            )
             self.vis_size = (w, h)
             if not self.vis_texture:
                 return
         data = rgb if rgb.flags.c_contiguous else rgb.copy()
-        _update_texture(ctypes.cast(self.vis_texture, ctypes.c_void_p).value, None,
-                        data.ctypes.data, w * 3)
+        _update_texture(ctypes.cast(self.vis_texture, ctypes.c_void_p).value, None, data.ctypes.data, w * 3)
         sdl2.SDL_RenderCopy(self.renderer, self.vis_texture, None, None)
         sdl2.SDL_RenderPresent(self.renderer)
 
@@ -312,7 +348,9 @@ class SDLOutput(VideoOutput):
                     emit(cmd)
             elif t == sdl2.SDL_MOUSEMOTION:
                 self._show_cursor(now)
-                cmd = self.mouse.motion(bool(ev.motion.state & sdl2.SDL_BUTTON_RMASK), ev.motion.x, self.width)
+                cmd = self.mouse.motion(
+                    bool(ev.motion.state & sdl2.SDL_BUTTON_RMASK), ev.motion.x, self.width
+                )
                 if cmd is not None:
                     emit(cmd)
             elif t == sdl2.SDL_WINDOWEVENT:

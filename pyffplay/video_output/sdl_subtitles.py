@@ -76,8 +76,9 @@ class SubtitleRenderer:
                 sdl2.SDL_RenderCopy(self.renderer, t.tex, None, sdl2.SDL_Rect(x + dx, y + dy, t.w, t.h))
 
     # -- bitmaps -------------------------------------------------------------------------
-    def _draw_bitmaps(self, sub: Subtitle, x: int, y: int, w: int, h: int,
-                      video_size: tuple[int, int]) -> None:
+    def _draw_bitmaps(
+        self, sub: Subtitle, x: int, y: int, w: int, h: int, video_size: tuple[int, int]
+    ) -> None:
         if not self._bitmaps:
             for b in sub.bitmaps:
                 t = self._upload(b.pixels)
@@ -95,8 +96,9 @@ class SubtitleRenderer:
 
     def _upload(self, pixels: Any) -> _Texture | None:
         bh, bw = pixels.shape[:2]
-        tex = sdl2.SDL_CreateTexture(self.renderer, sdl2.SDL_PIXELFORMAT_ARGB8888,
-                                     sdl2.SDL_TEXTUREACCESS_STATIC, bw, bh)
+        tex = sdl2.SDL_CreateTexture(
+            self.renderer, sdl2.SDL_PIXELFORMAT_ARGB8888, sdl2.SDL_TEXTUREACCESS_STATIC, bw, bh
+        )
         if not tex:
             return None
         sdl2.SDL_SetTextureBlendMode(tex, sdl2.SDL_BLENDMODE_BLEND)

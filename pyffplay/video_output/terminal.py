@@ -11,7 +11,8 @@ subtitles are blended into the picture before it becomes cells.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -60,6 +61,7 @@ def write_all(fd: int, data: bytes, still_wanted: Callable[[], bool] = lambda: T
             continue
         except BlockingIOError:
             import select
+
             select.select([], [fd], [], 0.1)
             continue
         view = view[n:]
@@ -139,7 +141,7 @@ class TerminalOutput(VideoOutput):
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         pass
 
-    def display(self, vp: "Frame | None", sub: "Subtitle | None" = None) -> None:
+    def display(self, vp: Frame | None, sub: Subtitle | None = None) -> None:
         if not self.active:
             return
         if self._resized:
@@ -176,7 +178,7 @@ class TerminalOutput(VideoOutput):
         col = (self.cols - len(line)) // 2 + 1
         return b"\x1b[%d;%dH" % (self.rows - 1, col) + SUBTITLE_SGR + line.encode() + RESET
 
-    def _picture_bytes(self, vp: "Frame", sub: "Subtitle | None" = None) -> bytes:
+    def _picture_bytes(self, vp: Frame, sub: Subtitle | None = None) -> bytes:
         pic_w, pic_h, sar, angle, swaps = displayed_size(vp)
         x, y, w, h = fit_picture(pic_w, pic_h, sar, self.cols, self.rows - 1)  # last row: status
         rect = (x, y, w, h)
@@ -230,7 +232,7 @@ class TerminalOutput(VideoOutput):
         self.leave()
 
 
-def blend_bitmaps(rgb: np.ndarray, sub: "Subtitle", video_size: tuple[int, int]) -> np.ndarray:
+def blend_bitmaps(rgb: np.ndarray, sub: Subtitle, video_size: tuple[int, int]) -> np.ndarray:
     """Bitmap rects alpha-blended into an (h, w, 3) picture, scaled from the subtitle's
     canvas (nearest pixel: the cells are coarser than any rect's detail)."""
     h, w = rgb.shape[:2]

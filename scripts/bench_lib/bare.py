@@ -59,13 +59,20 @@ class _Display:
 
     def _open(self, w: int, h: int) -> None:
         sdl2 = self.sdl2
-        self.window = sdl2.SDL_CreateWindow(b"bench bare display", sdl2.SDL_WINDOWPOS_CENTERED,
-                                            sdl2.SDL_WINDOWPOS_CENTERED, w, h,
-                                            sdl2.SDL_WINDOW_SHOWN)
-        self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_ACCELERATED) \
-            or sdl2.SDL_CreateRenderer(self.window, -1, 0)
-        self.texture = sdl2.SDL_CreateTexture(self.renderer, sdl2.SDL_PIXELFORMAT_IYUV,
-                                              sdl2.SDL_TEXTUREACCESS_STREAMING, w, h)
+        self.window = sdl2.SDL_CreateWindow(
+            b"bench bare display",
+            sdl2.SDL_WINDOWPOS_CENTERED,
+            sdl2.SDL_WINDOWPOS_CENTERED,
+            w,
+            h,
+            sdl2.SDL_WINDOW_SHOWN,
+        )
+        self.renderer = sdl2.SDL_CreateRenderer(
+            self.window, -1, sdl2.SDL_RENDERER_ACCELERATED
+        ) or sdl2.SDL_CreateRenderer(self.window, -1, 0)
+        self.texture = sdl2.SDL_CreateTexture(
+            self.renderer, sdl2.SDL_PIXELFORMAT_IYUV, sdl2.SDL_TEXTUREACCESS_STREAMING, w, h
+        )
         if not self.texture:
             raise SystemExit("bare: " + sdl2.SDL_GetError().decode())
 
@@ -77,9 +84,16 @@ class _Display:
             self._open(f.width, f.height)
         y, u, v = f.planes
         p = ctypes.POINTER(ctypes.c_ubyte)
-        sdl2.SDL_UpdateYUVTexture(self.texture, None, ctypes.cast(y.buffer_ptr, p), y.line_size,
-                                  ctypes.cast(u.buffer_ptr, p), u.line_size,
-                                  ctypes.cast(v.buffer_ptr, p), v.line_size)
+        sdl2.SDL_UpdateYUVTexture(
+            self.texture,
+            None,
+            ctypes.cast(y.buffer_ptr, p),
+            y.line_size,
+            ctypes.cast(u.buffer_ptr, p),
+            u.line_size,
+            ctypes.cast(v.buffer_ptr, p),
+            v.line_size,
+        )
         sdl2.SDL_RenderClear(self.renderer)
         sdl2.SDL_RenderCopy(self.renderer, self.texture, None, None)
         sdl2.SDL_RenderPresent(self.renderer)

@@ -15,12 +15,24 @@ from bench_lib.stats import abs_av_ms, fmt, pct
 
 PLAYERS = ("ffplay", "pyffplay")
 COMMON = ["-autoexit", "-loglevel", "info", "-stats"]
-STARTUP_REPS = 2            # start-up A/B repetitions per pair (cheap, noisy)
-SEEK_GAP = 1.5              # seconds between two seek keys
-SEEK_KEYS = ["Up", "Right", "Left", "Down", "Right", "Up", "Left", "Right", "Down", "Left",
-             "Up", "Down"]  # stays inside 0..90 s of playback
+STARTUP_REPS = 2  # start-up A/B repetitions per pair (cheap, noisy)
+SEEK_GAP = 1.5  # seconds between two seek keys
+SEEK_KEYS = [
+    "Up",
+    "Right",
+    "Left",
+    "Down",
+    "Right",
+    "Up",
+    "Left",
+    "Right",
+    "Down",
+    "Left",
+    "Up",
+    "Down",
+]  # stays inside 0..90 s of playback
 SEEK_KEYS_QUICK = ["Up", "Right", "Left", "Down"]
-UNTIMED_FRAMES = 600        # untimed runs stop after this many frames' worth of media
+UNTIMED_FRAMES = 600  # untimed runs stop after this many frames' worth of media
 BARE = str(Path(__file__).resolve().with_name("bare.py"))
 CATEGORY = {10.0: "±10 s", 60.0: "±60 s"}
 
@@ -36,13 +48,13 @@ class Bench:
         self.bin = {"ffplay": ["ffplay"], "pyffplay": pyffplay}
         self.n = 0
         self.failures: list[str] = []
-        self.data: dict = {}        # measure -> player -> [per-pair dict or None]
+        self.data: dict = {}  # measure -> player -> [per-pair dict or None]
         self.machine: list = []
-        self.revision = "?"          # the pyffplay commit that was measured
-        self.floor_mib = math.nan    # ru_maxrss of /bin/true through the launcher
-        self.settle_max = 15.0       # seconds to wait for a quiet machine before an A/B
-        self.settle_budget = 60.0    # ... and in all, after which it no longer waits
-        self.background: list[float] = []   # busy cores seen just before each A/B
+        self.revision = "?"  # the pyffplay commit that was measured
+        self.floor_mib = math.nan  # ru_maxrss of /bin/true through the launcher
+        self.settle_max = 15.0  # seconds to wait for a quiet machine before an A/B
+        self.settle_budget = 60.0  # ... and in all, after which it no longer waits
+        self.background: list[float] = []  # busy cores seen just before each A/B
 
     def put(self, measure: str, player: str, pair: int, value) -> None:
         slot = self.data.setdefault(measure, {}).setdefault(player, [])
@@ -70,8 +82,16 @@ class Bench:
         extra = ["-trace_file", str(trace)] if trace else []
         return [*self.bin[player], *COMMON, "-window_title", title, *extra, *opts, str(clip)]
 
-    def run(self, player: str, what: str, argv: list[str], timeout: float, trace=None,
-            env_extra: dict | None = None, driver=None) -> Run:
+    def run(
+        self,
+        player: str,
+        what: str,
+        argv: list[str],
+        timeout: float,
+        trace=None,
+        env_extra: dict | None = None,
+        driver=None,
+    ) -> Run:
         self.n += 1
         stem = self.workdir / f"{self.n:03d}-{what}-{player}"
         r = Run(player, what, argv, stem.with_suffix(".stderr"), trace)
@@ -85,7 +105,7 @@ class Bench:
                 r.error = f"{e}"
                 runs.kill_group(r)
         runs.finish(r, timeout)
-        if r.wall > 0:      # CPU of everything but the player: X server, sound server, others
+        if r.wall > 0:  # CPU of everything but the player: X server, sound server, others
             r.extra["others"] = (runs.busy_seconds() - busy0 - r.cpu) / r.wall
         if not r.ok:
             self.failures.append(f"{what} {player}: {r.error}")
@@ -98,23 +118,33 @@ class Bench:
         self.settle()
         for player in PLAYERS:
             title = f"bench {key} {player} {pair + 1}"
-            r = self.run(player, f"play-{key}", self.argv(player, title, clip, *opts),
-                         timeout=dur * 2 + 30)
+            r = self.run(player, f"play-{key}", self.argv(player, title, clip, *opts), timeout=dur * 2 + 30)
             if not r.ok:
                 self.put(key, player, pair, None)
                 continue
             st = r.status()
-            rec = {"cpu": r.cpu / dur, "wall": r.wall, "rss": r.maxrss_mib,
-                   "fd": st[-1].fd if st else None, "others": r.extra.get("others")}
+            rec = {
+                "cpu": r.cpu / dur,
+                "wall": r.wall,
+                "rss": r.maxrss_mib,
+                "fd": st[-1].fd if st else None,
+                "others": r.extra.get("others"),
+            }
             if key != "audio":
                 av = abs_av_ms(st, dur)
-                rec.update(av50=pct(av, 50), av95=pct(av, 95), n_av=len(av),
-                           points=[(s.clock, s.diff) for s in st if s.label == "A-V"])
+                rec.update(
+                    av50=pct(av, 50),
+                    av95=pct(av, 95),
+                    n_av=len(av),
+                    points=[(s.clock, s.diff) for s in st if s.label == "A-V"],
+                )
             self.put(key, player, pair, rec)
-            log(f"  {key:7s} {player:8s} wall {r.wall:5.1f} s  cpu/s {rec['cpu']:.3f} "
+            log(
+                f"  {key:7s} {player:8s} wall {r.wall:5.1f} s  cpu/s {rec['cpu']:.3f} "
                 f"(others {fmt(rec['others'], '.2f')})  "
                 f"fd {rec['fd']}  rss {r.maxrss_mib:.0f} MiB"
-                + (f"  |A-V| p95 {fmt(rec['av95'], '.1f')} ms" if key != "audio" else ""))
+                + (f"  |A-V| p95 {fmt(rec['av95'], '.1f')} ms" if key != "audio" else "")
+            )
 
     # --- start-up: -t 0.5 wall time, first frame -----------------------------------------
     def startup(self, clip: Path, pair: int, rep: int) -> None:
@@ -122,8 +152,13 @@ class Bench:
         for player in PLAYERS:
             trace = self.workdir / f"startup-{pair}-{rep}.jsonl" if player == "pyffplay" else None
             title = f"bench startup {player} {pair + 1}"
-            r = self.run(player, "startup", self.argv(player, title, clip, "-t", "0.5",
-                                                      trace=trace), timeout=30, trace=trace)
+            r = self.run(
+                player,
+                "startup",
+                self.argv(player, title, clip, "-t", "0.5", trace=trace),
+                timeout=30,
+                trace=trace,
+            )
             rec = None
             if r.ok:
                 rec = {"wall": r.wall}
@@ -135,9 +170,11 @@ class Bench:
                     rec["first_own"] = tf - t0 if tf and t0 else None
             self.put("startup", player, pair * STARTUP_REPS + rep, rec)
         last = [self.data["startup"][p][-1] for p in PLAYERS]
-        log(f"  startup ffplay {fmt((last[0] or {}).get('wall'), '.3f')} s, pyffplay "
+        log(
+            f"  startup ffplay {fmt((last[0] or {}).get('wall'), '.3f')} s, pyffplay "
             f"{fmt((last[1] or {}).get('wall'), '.3f')} s, first frame "
-            f"{fmt((last[1] or {}).get('first'), '.3f')} s")
+            f"{fmt((last[1] or {}).get('first'), '.3f')} s"
+        )
 
     # --- untimed throughput against bare PyAV loops ----------------------------------------
     def untimed(self, key: str, clip: Path, dur: float, fps: int, pair: int) -> None:
@@ -150,32 +187,55 @@ class Bench:
             measure = f"untimed-{key}-{variant}"
             self._bare("display", measure, "bare", clip, secs, pair, env_extra)
             trace = self.workdir / f"{measure}-{pair}.jsonl"
-            argv = [*self.bin["pyffplay"], "-untimed", "-autoexit", "-nostats", "-t", f"{secs:g}",
-                    "-window_title", f"bench untimed {pair + 1}", "-trace_file", str(trace),
-                    str(clip)]
+            argv = [
+                *self.bin["pyffplay"],
+                "-untimed",
+                "-autoexit",
+                "-nostats",
+                "-t",
+                f"{secs:g}",
+                "-window_title",
+                f"bench untimed {pair + 1}",
+                "-trace_file",
+                str(trace),
+                str(clip),
+            ]
             r = self.run("pyffplay", measure, argv, timeout=120, trace=trace, env_extra=env_extra)
             out = None
             if r.ok:
                 tr = r.trace()
                 ts = [e["t"] for e in tr if e["ev"] == "frame"]
                 if len(ts) >= 2 and ts[-1] > ts[0]:
-                    out = {"fps": len(ts) / (ts[-1] - ts[0]), "frames": len(ts),
-                           "drops": sum(1 for e in tr if e["ev"] == "drop"), "wall": r.wall}
+                    out = {
+                        "fps": len(ts) / (ts[-1] - ts[0]),
+                        "frames": len(ts),
+                        "drops": sum(1 for e in tr if e["ev"] == "drop"),
+                        "wall": r.wall,
+                    }
             self.put(measure, "pyffplay", pair, out)
 
         def fps_of(measure, player):
             rec = (self.data.get(measure, {}).get(player) or [None])[-1] or {}
             return f"{fmt(rec.get('fps'), '.0f')} fps"
-        log(f"  untimed {key}: bare decode {fps_of(f'untimed-{key}', 'pyav')}; X11: bare "
+
+        log(
+            f"  untimed {key}: bare decode {fps_of(f'untimed-{key}', 'pyav')}; X11: bare "
             f"present {fps_of(f'untimed-{key}-x11', 'bare')}, pyffplay "
             f"{fps_of(f'untimed-{key}-x11', 'pyffplay')}; dummy: bare present "
             f"{fps_of(f'untimed-{key}-dummy', 'bare')}, pyffplay "
-            f"{fps_of(f'untimed-{key}-dummy', 'pyffplay')}")
+            f"{fps_of(f'untimed-{key}-dummy', 'pyffplay')}"
+        )
 
-    def _bare(self, mode: str, measure: str, name: str, clip: Path, secs: float, pair: int,
-              env_extra: dict | None) -> None:
-        r = self.run(name, f"{measure}-{mode}", [sys.executable, BARE, mode, str(clip),
-                                                 f"{secs:g}"], timeout=120, env_extra=env_extra)
+    def _bare(
+        self, mode: str, measure: str, name: str, clip: Path, secs: float, pair: int, env_extra: dict | None
+    ) -> None:
+        r = self.run(
+            name,
+            f"{measure}-{mode}",
+            [sys.executable, BARE, mode, str(clip), f"{secs:g}"],
+            timeout=120,
+            env_extra=env_extra,
+        )
         rec = None
         if r.ok:
             try:
@@ -200,27 +260,41 @@ class Bench:
                 time.sleep(SEEK_GAP)
             runs.send_key(wid, "q", env)
 
-        r = self.run("pyffplay", "seek", self.argv("pyffplay", title, clip, trace=trace),
-                     timeout=60 + len(keys) * SEEK_GAP, trace=trace, driver=drive)
+        r = self.run(
+            "pyffplay",
+            "seek",
+            self.argv("pyffplay", title, clip, trace=trace),
+            timeout=60 + len(keys) * SEEK_GAP,
+            trace=trace,
+            driver=drive,
+        )
         if not r.ok:
             return
         tr = r.trace()
-        cmds = [(e["t"], float(e["command"][1])) for e in tr if e["ev"] == "command"
-                and isinstance(e.get("command"), list) and e["command"][:1] == ["seek"]]
+        cmds = [
+            (e["t"], float(e["command"][1]))
+            for e in tr
+            if e["ev"] == "command" and isinstance(e.get("command"), list) and e["command"][:1] == ["seek"]
+        ]
         rows = []
         for s in (e for e in tr if e["ev"] == "seek"):
             if not cmds:
                 break
             t_cmd, incr = min(cmds, key=lambda c: abs(c[0] - s["t_req"]))
             t_key = max((t for _k, t in sent if t <= t_cmd), default=None)
-            rows.append({"cat": CATEGORY.get(abs(incr), f"±{abs(incr):g} s"),
-                         "lat": s["t"] - s["t_req"],
-                         "from_key": s["t"] - t_key if t_key is not None else None})
+            rows.append(
+                {
+                    "cat": CATEGORY.get(abs(incr), f"±{abs(incr):g} s"),
+                    "lat": s["t"] - s["t_req"],
+                    "from_key": s["t"] - t_key if t_key is not None else None,
+                }
+            )
         lost = len(sent) - len(rows)
         if lost:
-            self.failures.append(f"seek run {pair + 1}: {lost} of {len(sent)} keys gave no "
-                                 "seek event")
+            self.failures.append(f"seek run {pair + 1}: {lost} of {len(sent)} keys gave no seek event")
         self.data.setdefault("seek", []).extend(rows)
         lat = [x["lat"] * 1000 for x in rows]
-        log(f"  seek    pyffplay {len(rows)} seeks, latency p50 {fmt(pct(lat, 50), '.0f')} ms, "
-            f"max {fmt(max(lat) if lat else None, '.0f')} ms")
+        log(
+            f"  seek    pyffplay {len(rows)} seeks, latency p50 {fmt(pct(lat, 50), '.0f')} ms, "
+            f"max {fmt(max(lat) if lat else None, '.0f')} ms"
+        )

@@ -50,12 +50,19 @@ def machine() -> list[tuple[str, str]]:
         osname = m.group(1) if m else "?"
     except OSError:
         pass
-    virt = _cmd(["systemd-detect-virt"]).strip() or \
-        (re.search(r"Hypervisor vendor:\s*(\S+)", _cmd(["lscpu"])) or [None, ""])[1]
+    virt = (
+        _cmd(["systemd-detect-virt"]).strip()
+        or (re.search(r"Hypervisor vendor:\s*(\S+)", _cmd(["lscpu"])) or [None, ""])[1]
+    )
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [("CPU", cpu + (f" (virtual machine: {virt})" if virt and virt != "none" else "")),
-            ("cores", str(os.cpu_count())), ("RAM", mem), ("OS", osname),
-            ("kernel", platform.release()), ("load average at start (1/5/15 min)", load)]
+    return [
+        ("CPU", cpu + (f" (virtual machine: {virt})" if virt and virt != "none" else "")),
+        ("cores", str(os.cpu_count())),
+        ("RAM", mem),
+        ("OS", osname),
+        ("kernel", platform.release()),
+        ("load average at start (1/5/15 min)", load),
+    ]
 
 
 def revision(repo: Path) -> str:
@@ -71,8 +78,11 @@ def revision(repo: Path) -> str:
 def player_revision(repo: Path) -> str:
     """The last commit that changed pyffplay/ (the player as run), plus uncommitted files."""
     head = _cmd(["git", "-C", str(repo), "log", "-1", "--format=%h %cs", "--", "pyffplay"]).strip()
-    dirty = [f for f in _cmd(["git", "-C", str(repo), "status", "--porcelain", "--",
-                              "pyffplay"]).split() if "/" in f]
+    dirty = [
+        f
+        for f in _cmd(["git", "-C", str(repo), "status", "--porcelain", "--", "pyffplay"]).split()
+        if "/" in f
+    ]
     return (head or "?") + (f" + uncommitted changes to {', '.join(dirty)}" if dirty else "")
 
 
@@ -84,8 +94,12 @@ def versions() -> list[tuple[str, str]]:
     rows = [("Python", platform.python_version())]
     try:
         import av
-        libs = ", ".join(f"{k} {'.'.join(map(str, v))}" for k, v in av.library_versions.items()
-                         if k in ("libavcodec", "libavformat", "libavutil", "libswresample"))
+
+        libs = ", ".join(
+            f"{k} {'.'.join(map(str, v))}"
+            for k, v in av.library_versions.items()
+            if k in ("libavcodec", "libavformat", "libavutil", "libswresample")
+        )
         ff = getattr(av, "ffmpeg_version_info", "?")
         rows.append(("PyAV (pyffplay's FFmpeg)", f"av {av.__version__}, FFmpeg {ff}: {libs}"))
     except ImportError:
@@ -96,22 +110,33 @@ def versions() -> list[tuple[str, str]]:
             import sdl2
         v = sdl2.SDL_version()
         sdl2.SDL_GetVersion(v)
-        rows.append(("SDL (pyffplay)", f"{v.major}.{v.minor}.{v.patch} via PySDL2 "
-                     f"{sdl2.__version__} + pysdl2-dll"))
+        rows.append(
+            ("SDL (pyffplay)", f"{v.major}.{v.minor}.{v.patch} via PySDL2 {sdl2.__version__} + pysdl2-dll")
+        )
     except Exception as e:  # noqa: BLE001 - any load failure is just reported
         rows.append(("SDL (pyffplay)", f"unavailable ({e.__class__.__name__})"))
     try:
         import sounddevice as sd
-        rows.append(("PortAudio (pyffplay)", f"{sd.get_portaudio_version()[1]} via "
-                     f"sounddevice {sd.__version__}"))
+
+        rows.append(
+            ("PortAudio (pyffplay)", f"{sd.get_portaudio_version()[1]} via sounddevice {sd.__version__}")
+        )
     except (ImportError, OSError) as e:
         rows.append(("PortAudio (pyffplay)", f"unavailable ({e.__class__.__name__})"))
     out = _cmd(["ffplay", "-hide_banner", "-version"]) or _cmd(["ffplay", "-version"])
     first = out.splitlines()[0] if out else "?"
-    libs = ", ".join(f"{m[0]} {m[1]}" for m in re.findall(r"^(libav(?:codec|format|util))\s+"
-                                                         r"[\d. ]+/\s*([\d. ]+)$", out, re.M))
-    rows.append(("ffplay", f"{first.split(' Copyright')[0]}; {libs.replace(' ', '') or '?'}"
-                 .replace(",lib", ", lib")))
+    libs = ", ".join(
+        f"{m[0]} {m[1]}"
+        for m in re.findall(
+            r"^(libav(?:codec|format|util))\s+"
+            r"[\d. ]+/\s*([\d. ]+)$",
+            out,
+            re.M,
+        )
+    )
+    rows.append(
+        ("ffplay", f"{first.split(' Copyright')[0]}; {libs.replace(' ', '') or '?'}".replace(",lib", ", lib"))
+    )
     rows.append(("SDL (ffplay, Debian libsdl2)", _dpkg("libsdl2-2.0-0")))
     rows.append(("Xvfb / Mesa (llvmpipe)", f"{_dpkg('xvfb')} / {_dpkg('libgl1-mesa-dri')}"))
     rows.append(("PulseAudio", _dpkg("pulseaudio")))
@@ -130,18 +155,34 @@ def figure_rows(figures: list[dict]) -> str:
     for f in figures:
         rat = f.get("ratios") or []
         per = ", ".join(fmt(r, ".2f") for r in rat) if rat else "–"
-        rows.append([f["name"], f.get("ref", "ffplay"), fmt_mmm(f.get("ref_vals") or [], f["spec"]),
-                     fmt_mmm(f["py_vals"], f["spec"]), per,
-                     fmt(median([r for r in rat if r is not None]), ".2f") if rat else "–"])
-    return table(["measure", "reference", "reference min / **median** / max",
-                   "pyffplay min / **median** / max", "pyffplay / reference per pair",
-                   "median ratio"], rows)
+        rows.append(
+            [
+                f["name"],
+                f.get("ref", "ffplay"),
+                fmt_mmm(f.get("ref_vals") or [], f["spec"]),
+                fmt_mmm(f["py_vals"], f["spec"]),
+                per,
+                fmt(median([r for r in rat if r is not None]), ".2f") if rat else "–",
+            ]
+        )
+    return table(
+        [
+            "measure",
+            "reference",
+            "reference min / **median** / max",
+            "pyffplay min / **median** / max",
+            "pyffplay / reference per pair",
+            "median ratio",
+        ],
+        rows,
+    )
 
 
 def plot_av(runs_ff: list, runs_py: list, duration: float, path: Path) -> str | None:
     """A-V over playback time for both players; returns None or why it was skipped."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -170,21 +211,32 @@ def plot_av(runs_ff: list, runs_py: list, duration: float, path: Path) -> str | 
     return None
 
 
-def write(out: Path, *, header: str, machine_rows, version_rows, method: str, targets,
-          figures_md: str, extra_md: str) -> None:
+def write(
+    out: Path,
+    *,
+    header: str,
+    machine_rows,
+    version_rows,
+    method: str,
+    targets,
+    figures_md: str,
+    extra_md: str,
+) -> None:
     notes = DEFAULT_NOTES
     if out.exists():
         old = out.read_text(encoding="utf-8")
         m = re.search("^" + re.escape(NOTES_MARKER) + "[ \t]*$", old, re.M)
-        if m:                 # the marker alone on its line, not a mention in the text
-            notes = old[m.end():]
-    parts = [header,
-             "## Machine\n\n" + table(["", ""], [list(r) for r in machine_rows]),
-             "## Versions\n\n" + table(["", ""], [list(r) for r in version_rows]),
-             "## Targets\n\n" + table(["target", "goal", "measured", "met"], targets),
-             "## Figures\n\n" + figures_md,
-             extra_md,
-             "## Method\n\n" + method]
+        if m:  # the marker alone on its line, not a mention in the text
+            notes = old[m.end() :]
+    parts = [
+        header,
+        "## Machine\n\n" + table(["", ""], [list(r) for r in machine_rows]),
+        "## Versions\n\n" + table(["", ""], [list(r) for r in version_rows]),
+        "## Targets\n\n" + table(["target", "goal", "measured", "met"], targets),
+        "## Figures\n\n" + figures_md,
+        extra_md,
+        "## Method\n\n" + method,
+    ]
     text = "\n\n".join(p.strip() for p in parts if p.strip()) + "\n\n" + NOTES_MARKER + notes
     if not text.endswith("\n"):
         text += "\n"

@@ -30,15 +30,14 @@ _live: dict[int, subprocess.Popen] = {}
 
 # ffplay's "%7.2f %s:%7.3f fd=%4d aq=%5dKB vq=%5dKB sq=%5dB" (+ " f=0/0" in 5.1)
 _NUM = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)|[-+]?nan|[-+]?inf)"
-STATUS_RE = re.compile(r"^\s*" + _NUM + r"\s+(A-V|M-V|M-A):\s*" + _NUM + r"\s+fd=\s*(-?\d+)",
-                       re.I)
+STATUS_RE = re.compile(r"^\s*" + _NUM + r"\s+(A-V|M-V|M-A):\s*" + _NUM + r"\s+fd=\s*(-?\d+)", re.I)
 
 
 @dataclass
 class Status:
-    clock: float   # the master clock at the start of the line: the playback position
+    clock: float  # the master clock at the start of the line: the playback position
     label: str
-    diff: float    # A-V (or M-V / M-A) in seconds
+    diff: float  # A-V (or M-V / M-A) in seconds
     fd: int
 
 
@@ -48,8 +47,7 @@ def parse_status(text: str) -> list[Status]:
     for piece in re.split(r"[\r\n]+", text):
         m = STATUS_RE.match(piece)
         if m:
-            out.append(Status(float(m.group(1)), m.group(2).upper(), float(m.group(3)),
-                              int(m.group(4))))
+            out.append(Status(float(m.group(1)), m.group(2).upper(), float(m.group(3)), int(m.group(4))))
     return out
 
 
@@ -64,7 +62,7 @@ def read_trace(path: Path) -> list[dict]:
                 try:
                     ev = json.loads(line)
                 except ValueError:
-                    continue          # a line cut short by a kill
+                    continue  # a line cut short by a kill
                 if isinstance(ev, dict) and "ev" in ev:
                     events.append(ev)
     except FileNotFoundError:
@@ -104,15 +102,15 @@ os._exit(code if code >= 0 else 128 - code)
 
 @dataclass
 class Run:
-    name: str                 # "ffplay" / "pyffplay" / "pyav"
-    what: str                 # which measurement, for messages
+    name: str  # "ffplay" / "pyffplay" / "pyav"
+    what: str  # which measurement, for messages
     argv: list[str]
     stderr_path: Path
     trace_path: Path | None = None
-    t_spawn: float = 0.0      # time.monotonic() just before the player was forked
-    t_exit: float = 0.0       # ... and just after it was reaped
+    t_spawn: float = 0.0  # time.monotonic() just before the player was forked
+    t_exit: float = 0.0  # ... and just after it was reaped
     rc: int | None = None
-    cpu: float = math.nan     # user + system seconds of the child
+    cpu: float = math.nan  # user + system seconds of the child
     maxrss_mib: float = math.nan
     timed_out: bool = False
     error: str | None = None
@@ -141,8 +139,9 @@ class Run:
 
     def tail(self, n: int = 160) -> str:
         """The last non-status stderr text, on one line."""
-        lines = [p.strip() for p in re.split(r"[\r\n]+", self.stderr())
-                 if p.strip() and not STATUS_RE.match(p)]
+        lines = [
+            p.strip() for p in re.split(r"[\r\n]+", self.stderr()) if p.strip() and not STATUS_RE.match(p)
+        ]
         return " | ".join(lines[-2:])[-n:]
 
 
@@ -159,9 +158,14 @@ def start(run: Run, env: dict) -> Run:
     with open(run.stderr_path, "wb") as err:
         run.t_spawn = time.monotonic()
         try:
-            run.proc = subprocess.Popen([*launcher, *run.argv], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=err, env=env,
-                                        start_new_session=True)
+            run.proc = subprocess.Popen(
+                [*launcher, *run.argv],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+                start_new_session=True,
+            )
         except OSError as e:
             run.t_exit = time.monotonic()
             run.error = f"cannot start {run.argv[0]}: {e.strerror}"
@@ -197,7 +201,7 @@ def busy_seconds() -> float:
     except (OSError, ValueError):
         return math.nan
     ticks = os.sysconf("SC_CLK_TCK")
-    return (sum(fields[:8]) - fields[3] - fields[4]) / ticks   # minus idle and iowait
+    return (sum(fields[:8]) - fields[3] - fields[4]) / ticks  # minus idle and iowait
 
 
 def kill_group(run: Run) -> None:
@@ -221,7 +225,7 @@ def finish(run: Run, timeout: float) -> Run:
     try:
         proc.wait()
     finally:
-        timer.cancel()      # (on Ctrl-C the child stays in _live for kill_all)
+        timer.cancel()  # (on Ctrl-C the child stays in _live for kill_all)
     _live.pop(proc.pid, None)
     run.t_exit = time.monotonic()
     run.rc = proc.returncode
@@ -274,14 +278,16 @@ def find_window(title: str, env: dict, proc: subprocess.Popen, timeout: float) -
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("exited before its window appeared")
-        out = subprocess.run(["xwininfo", "-root", "-children"], env=env, capture_output=True,
-                             text=True, timeout=5).stdout
+        out = subprocess.run(
+            ["xwininfo", "-root", "-children"], env=env, capture_output=True, text=True, timeout=5
+        ).stdout
         for line in out.splitlines():
             m = _XWININFO_RE.match(line)
             if m and m.group(2) == title:
                 wid = int(m.group(1), 16)
-                info = subprocess.run(["xwininfo", "-id", str(wid)], env=env,
-                                      capture_output=True, text=True, timeout=5).stdout
+                info = subprocess.run(
+                    ["xwininfo", "-id", str(wid)], env=env, capture_output=True, text=True, timeout=5
+                ).stdout
                 if "IsViewable" in info:
                     return wid
         time.sleep(0.05)
@@ -304,6 +310,12 @@ def wait_clock(run: Run, at_least: float, timeout: float) -> None:
 def send_key(wid: int, key: str, env: dict) -> float:
     """``xdotool key --window ID KEY``; returns time.monotonic() just before it was sent."""
     t = time.monotonic()
-    subprocess.run(["xdotool", "key", "--window", str(wid), key], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5)
+    subprocess.run(
+        ["xdotool", "key", "--window", str(wid), key],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=5,
+    )
     return t

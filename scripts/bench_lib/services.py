@@ -29,8 +29,9 @@ SCREEN = "1920x1200x24"
 
 def _quiet(cmd: list[str], env: dict | None = None, timeout: float = 5.0) -> int:
     try:
-        return subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=timeout).returncode
+        return subprocess.run(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout
+        ).returncode
     except (subprocess.TimeoutExpired, OSError):
         return -1
 
@@ -64,7 +65,7 @@ class Services:
         self.started: list[tuple[str, subprocess.Popen]] = []
         self.notes: list[str] = []
 
-    def __enter__(self) -> "Services":
+    def __enter__(self) -> Services:
         try:
             self._x()
             self._pulse()
@@ -94,10 +95,14 @@ class Services:
         _need("Xvfb", "xvfb")
         r, w = os.pipe()
         log = open(self.workdir / "xvfb.log", "wb")
-        proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", SCREEN,
-                                 "-nolisten", "tcp", "-noreset"],
-                                pass_fds=(w,), stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(w), "-screen", "0", SCREEN, "-nolisten", "tcp", "-noreset"],
+            pass_fds=(w,),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         os.close(w)
         self.started.append(("Xvfb", proc))
         data = b""
@@ -135,11 +140,21 @@ class Services:
         sock = rundir / "native"
         log = open(rundir / "pulseaudio.log", "wb")
         proc = subprocess.Popen(
-            ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
-             "--disallow-exit", "--load=module-null-sink sink_name=null",
-             f"--load=module-native-protocol-unix socket={sock} auth-anonymous=1"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                "pulseaudio",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "-n",
+                "--use-pid-file=no",
+                "--disallow-exit",
+                "--load=module-null-sink sink_name=null",
+                f"--load=module-native-protocol-unix socket={sock} auth-anonymous=1",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.started.append(("pulseaudio", proc))
         self.env["PULSE_SERVER"] = f"unix:{sock}"
         deadline = time.monotonic() + 15
@@ -153,13 +168,25 @@ class Services:
         _need("pacat", "pulseaudio-utils")
         zero = open("/dev/zero", "rb")
         proc = subprocess.Popen(
-            ["pacat", "--playback", "--raw", "--latency-msec=30", "--format=s16le",
-             "--rate=48000", "--channels=2", "--client-name=pyffplay-bench-keepalive"],
-            stdin=zero, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=self.env, start_new_session=True)
+            [
+                "pacat",
+                "--playback",
+                "--raw",
+                "--latency-msec=30",
+                "--format=s16le",
+                "--rate=48000",
+                "--channels=2",
+                "--client-name=pyffplay-bench-keepalive",
+            ],
+            stdin=zero,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self.env,
+            start_new_session=True,
+        )
         zero.close()
         self.started.append(("pacat", proc))
-        time.sleep(2.2)   # let a sleeping null sink wake and adopt the 30 ms latency
+        time.sleep(2.2)  # let a sleeping null sink wake and adopt the 30 ms latency
         if proc.poll() is not None:
             raise BenchError("pacat keep-alive stream exited at once (is PulseAudio usable?)")
         self.notes.append("a silent 30 ms pacat stream keeps the sink awake")

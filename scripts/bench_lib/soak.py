@@ -22,18 +22,39 @@ from pathlib import Path
 from bench_lib import BenchError, runs
 from bench_lib.runs import STATUS_RE
 
-WARMUP = 10.0            # seconds of play (with keys) before the "start" figures
-SAMPLE_EVERY = 2.0       # seconds between two samples of /proc
-KEY_EVERY = 1.0          # seconds between two keys
-QUIT_BOUND = 5.0         # seconds q may take before the player counts as not responding
-MAX_PAUSED_KEYS = 3      # keys in pause before the driver resumes playback with p
-FLAT_RSS_MIB = 20.0      # "flat": RSS at the end within this of the start
+WARMUP = 10.0  # seconds of play (with keys) before the "start" figures
+SAMPLE_EVERY = 2.0  # seconds between two samples of /proc
+KEY_EVERY = 1.0  # seconds between two keys
+QUIT_BOUND = 5.0  # seconds q may take before the player counts as not responding
+MAX_PAUSED_KEYS = 3  # keys in pause before the driver resumes playback with p
+FLAT_RSS_MIB = 20.0  # "flat": RSS at the end within this of the start
 
 # What a person may press: ffplay's keys, a right click (seek to a fraction of the file),
 # and a/v/t/c/w, the stream and show-mode cycle keys pyffplay does not implement yet (they
 # must do nothing harmful). q and ESC are kept for the end.
-ACTIONS = ["Left", "Right", "Up", "Down", "Prior", "Next", "p", "space", "s", "9", "0",
-           "KP_Multiply", "KP_Divide", "m", "f", "right-click", "a", "v", "t", "c", "w"]
+ACTIONS = [
+    "Left",
+    "Right",
+    "Up",
+    "Down",
+    "Prior",
+    "Next",
+    "p",
+    "space",
+    "s",
+    "9",
+    "0",
+    "KP_Multiply",
+    "KP_Divide",
+    "m",
+    "f",
+    "right-click",
+    "a",
+    "v",
+    "t",
+    "c",
+    "w",
+]
 
 
 class PauseModel:
@@ -44,8 +65,8 @@ class PauseModel:
 
     def __init__(self) -> None:
         self.paused = False
-        self.keys_paused = 0          # keys sent since it paused
-        self.keys_paused_total = 0    # keys that found it paused
+        self.keys_paused = 0  # keys sent since it paused
+        self.keys_paused_total = 0  # keys that found it paused
 
     def after(self, action: str | None) -> None:
         if action == "s":
@@ -58,13 +79,13 @@ class PauseModel:
 
 def make_clip(cache: Path, log) -> tuple[Path, float]:
     from tests import media
+
     dur = 24.0
     path = cache / f"soak-640x360p30-{dur:g}s-k60.mp4"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         log(f"making {path} (once; cached) ...")
-        media.make_clip(path, duration=dur, width=640, height=360, fps=30, keyint=60,
-                        audio=True)
+        media.make_clip(path, duration=dur, width=640, height=360, fps=30, keyint=60, audio=True)
     return path, dur
 
 
@@ -80,23 +101,28 @@ def sample(pid: int) -> dict | None:
     def kib(field: str) -> float:
         m = re.search(rf"^{field}:\s+(\d+) kB", status, re.M)
         return int(m.group(1)) / 1024.0 if m else float("nan")
+
     threads = int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))
-    cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime
-    return {"rss": kib("VmRSS"), "hwm": kib("VmHWM"), "threads": threads, "fds": fds,
-            "cpu": cpu}
+    cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return {"rss": kib("VmRSS"), "hwm": kib("VmHWM"), "threads": threads, "fds": fds, "cpu": cpu}
 
 
 def _xdo(args: list[str], env: dict) -> bool:
     try:
-        return subprocess.run(["xdotool", *args], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=5).returncode == 0
+        return (
+            subprocess.run(
+                ["xdotool", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5
+            ).returncode
+            == 0
+        )
     except subprocess.TimeoutExpired:
         return False
 
 
 def _width(wid: int, env: dict) -> int:
-    out = subprocess.run(["xwininfo", "-id", str(wid)], env=env, capture_output=True,
-                         text=True, timeout=5).stdout
+    out = subprocess.run(
+        ["xwininfo", "-id", str(wid)], env=env, capture_output=True, text=True, timeout=5
+    ).stdout
     m = re.search(r"^\s*Width:\s*(\d+)", out, re.M)
     return int(m.group(1)) if m else 0
 
@@ -108,8 +134,9 @@ def press(action: str, frac: float, wid: int, env: dict) -> bool:
         return False
     if action == "right-click":
         w = _width(wid, env)
-        return w > 0 and _xdo(["mousemove", "--window", str(wid), str(int(frac * (w - 1))),
-                               "20", "click", "3"], env)
+        return w > 0 and _xdo(
+            ["mousemove", "--window", str(wid), str(int(frac * (w - 1))), "20", "click", "3"], env
+        )
     return _xdo(["key", action], env)
 
 
@@ -126,27 +153,53 @@ def problem_lines(stderr: str) -> list[tuple[str, int]]:
 def wraps(clocks: list[float], duration: float) -> int:
     """How often the status line's clock went from the last second of the clip to its
     first two: the loops (and the odd seek back from the very end)."""
-    clocks = [c for c in clocks if c == c]        # no NaN
+    clocks = [c for c in clocks if c == c]  # no NaN
     return sum(1 for a, b in itertools.pairwise(clocks) if a >= duration - 1.0 and b < 2.0)
 
 
-def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: float,
-        minutes: float, seed: int, log) -> dict:
+def run(
+    env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: float, minutes: float, seed: int, log
+) -> dict:
     title = f"bench soak {seed}"
     trace = workdir / "soak.jsonl"
     err_path = workdir / "soak.stderr"
-    argv = [*pyffplay, "-loop", "0", "-loglevel", "warning", "-stats", "-window_title", title,
-            "-trace_file", str(trace), str(clip)]
+    argv = [
+        *pyffplay,
+        "-loop",
+        "0",
+        "-loglevel",
+        "warning",
+        "-stats",
+        "-window_title",
+        title,
+        "-trace_file",
+        str(trace),
+        str(clip),
+    ]
     rng = random.Random(seed)
     pause = PauseModel()
-    res: dict = {"seed": seed, "minutes": minutes, "clip": clip.name, "argv": argv,
-                 "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                 "load_start": os.getloadavg(), "samples": [], "keys": [], "send_failures": 0,
-                 "crash": None}
+    res: dict = {
+        "seed": seed,
+        "minutes": minutes,
+        "clip": clip.name,
+        "argv": argv,
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "load_start": os.getloadavg(),
+        "samples": [],
+        "keys": [],
+        "send_failures": 0,
+        "crash": None,
+    }
     busy0, t_busy0 = runs.busy_seconds(), time.monotonic()
     with open(err_path, "wb") as err:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=err, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            start_new_session=True,
+        )
     runs._live[proc.pid] = proc
     try:
         try:
@@ -168,14 +221,16 @@ def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: flo
                     s["t"] = round(now - t0, 2)
                     res["samples"].append(s)
                     if len(res["samples"]) % 30 == 1:
-                        log(f"  {s['t']:6.0f} s  rss {s['rss']:.1f} MiB  hwm {s['hwm']:.1f} "
+                        log(
+                            f"  {s['t']:6.0f} s  rss {s['rss']:.1f} MiB  hwm {s['hwm']:.1f} "
                             f"MiB  threads {s['threads']}  fds {s['fds']}  "
-                            f"keys {len(res['keys'])}")
+                            f"keys {len(res['keys'])}"
+                        )
                 next_sample += SAMPLE_EVERY
             if now >= next_key:
                 action, frac = rng.choice(ACTIONS), rng.random()
                 if pause.keys_paused >= MAX_PAUSED_KEYS:
-                    action = "p"            # resume: a soak that mostly plays
+                    action = "p"  # resume: a soak that mostly plays
                 ok = press(action, frac, wid, env)
                 res["keys"].append([round(now - t0, 2), action, ok])
                 res["send_failures"] += not ok
@@ -200,8 +255,10 @@ def run(env: dict, workdir: Path, pyffplay: list[str], clip: Path, duration: flo
     res["wraps"] = wraps([float(m.group(1)) for m in status], duration)
     trace_events = runs.read_trace(trace)
     res["commands"] = collections.Counter(
-        str(e["command"][0]) for e in trace_events if e["ev"] == "command"
-        and isinstance(e.get("command"), list) and e["command"])
+        str(e["command"][0])
+        for e in trace_events
+        if e["ev"] == "command" and isinstance(e.get("command"), list) and e["command"]
+    )
     events = collections.Counter(e["ev"] for e in trace_events)
     res["frames"], res["drops"] = events["frame"], events["drop"]
     return res
@@ -228,8 +285,17 @@ def summary(res: dict) -> dict:
     if not after:
         return {}
     start, end = after[0], after[-1]
-    flat = (end["rss"] - start["rss"] <= FLAT_RSS_MIB and end["threads"] == start["threads"]
-            and end["fds"] == start["fds"])
-    return {"start": start, "end": end, "peak_rss": max(s["rss"] for s in samples),
-            "hwm": end["hwm"], "max_threads": max(s["threads"] for s in samples),
-            "max_fds": max(s["fds"] for s in samples), "flat": flat}
+    flat = (
+        end["rss"] - start["rss"] <= FLAT_RSS_MIB
+        and end["threads"] == start["threads"]
+        and end["fds"] == start["fds"]
+    )
+    return {
+        "start": start,
+        "end": end,
+        "peak_rss": max(s["rss"] for s in samples),
+        "hwm": end["hwm"],
+        "max_threads": max(s["threads"] for s in samples),
+        "max_fds": max(s["fds"] for s in samples),
+        "flat": flat,
+    }

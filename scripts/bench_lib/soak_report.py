@@ -30,6 +30,7 @@ def plot(res: dict, path: Path) -> str | None:
     """RSS / peak RSS and threads / fds over time; returns None or why it was skipped."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -38,15 +39,18 @@ def plot(res: dict, path: Path) -> str | None:
     if not s:
         return "no samples"
     t = [x["t"] / 60 for x in s]
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 4.5), dpi=100, sharex=True,
-                                   gridspec_kw={"height_ratios": [2, 1]})
+    fig, (ax1, ax2) = plt.subplots(
+        2, 1, figsize=(9, 4.5), dpi=100, sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+    )
     ax1.plot(t, [x["rss"] for x in s], color="tab:orange", lw=1, label="VmRSS")
     ax1.plot(t, [x["hwm"] for x in s], color="0.5", lw=0.8, ls="--", label="VmHWM (peak)")
     ax1.set_ylabel("MiB")
     ax1.set_ylim(bottom=0)
     ax1.legend(loc="lower right")
-    ax1.set_title(f"soak: {res['minutes']:g} min of -loop 0 with a random key every "
-                  f"{soak.KEY_EVERY:g} s (seed {res['seed']})")
+    ax1.set_title(
+        f"soak: {res['minutes']:g} min of -loop 0 with a random key every "
+        f"{soak.KEY_EVERY:g} s (seed {res['seed']})"
+    )
     ax2.step(t, [x["threads"] for x in s], where="post", color="tab:blue", label="threads")
     ax2.step(t, [x["fds"] for x in s], where="post", color="tab:green", label="open fds")
     ax2.set_ylim(bottom=0)
@@ -62,7 +66,7 @@ def plot(res: dict, path: Path) -> str | None:
 
 
 def _short(rev: str) -> str:
-    """"2090bbe 2026-12-02 subject ..." -> "2090bbe 2026-12-02" (and any uncommitted files)."""
+    """ "2090bbe 2026-12-02 subject ..." -> "2090bbe 2026-12-02" (and any uncommitted files)."""
     if rev.startswith("changed"):
         return rev
     extra = rev.split(" + uncommitted", 1)[1] if " + uncommitted" in rev else ""
@@ -95,7 +99,7 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
         f"{soak.MAX_PAUSED_KEYS} keys in pause (s pauses, p and SPACE toggle) the next key is p, "
         "so that the player mostly plays. /proc/<pid>/status "
         f"(VmRSS, VmHWM, Threads) and /proc/<pid>/fd are sampled every {soak.SAMPLE_EVERY:g} s; "
-        f"\"start\" is the first sample after {soak.WARMUP:g} s of warm-up, \"end\" the last one "
+        f'"start" is the first sample after {soak.WARMUP:g} s of warm-up, "end" the last one '
         "before `q`.",
         "",
         f"The machine was shared and busy: load average {load_s} (1/5/15 min) at the start, "
@@ -106,44 +110,78 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
     if sm:
         st, en = sm["start"], sm["end"]
         rows = [
-            ["resident memory VmRSS (MiB)", fmt(st["rss"], ".1f"), fmt(en["rss"], ".1f"),
-             fmt(sm["peak_rss"], ".1f"), fmt(en["rss"] - st["rss"], "+.1f")],
-            ["peak resident memory VmHWM (MiB)", fmt(st["hwm"], ".1f"), fmt(en["hwm"], ".1f"),
-             fmt(sm["hwm"], ".1f"), fmt(en["hwm"] - st["hwm"], "+.1f")],
-            ["threads", str(st["threads"]), str(en["threads"]), str(sm["max_threads"]),
-             f"{en['threads'] - st['threads']:+d}"],
-            ["open file descriptors", str(st["fds"]), str(en["fds"]), str(sm["max_fds"]),
-             f"{en['fds'] - st['fds']:+d}"],
-            ["CPU seconds used (user + system)", fmt(st["cpu"], ".0f"), fmt(en["cpu"], ".0f"),
-             "–", fmt(en["cpu"] - st["cpu"], "+.0f")],
+            [
+                "resident memory VmRSS (MiB)",
+                fmt(st["rss"], ".1f"),
+                fmt(en["rss"], ".1f"),
+                fmt(sm["peak_rss"], ".1f"),
+                fmt(en["rss"] - st["rss"], "+.1f"),
+            ],
+            [
+                "peak resident memory VmHWM (MiB)",
+                fmt(st["hwm"], ".1f"),
+                fmt(en["hwm"], ".1f"),
+                fmt(sm["hwm"], ".1f"),
+                fmt(en["hwm"] - st["hwm"], "+.1f"),
+            ],
+            [
+                "threads",
+                str(st["threads"]),
+                str(en["threads"]),
+                str(sm["max_threads"]),
+                f"{en['threads'] - st['threads']:+d}",
+            ],
+            [
+                "open file descriptors",
+                str(st["fds"]),
+                str(en["fds"]),
+                str(sm["max_fds"]),
+                f"{en['fds'] - st['fds']:+d}",
+            ],
+            [
+                "CPU seconds used (user + system)",
+                fmt(st["cpu"], ".0f"),
+                fmt(en["cpu"], ".0f"),
+                "–",
+                fmt(en["cpu"] - st["cpu"], "+.0f"),
+            ],
         ]
-        lines += [table(["", f"start ({st['t']:.0f} s)", f"end ({en['t']:.0f} s)", "peak",
-                         "end − start"], rows), ""]
+        lines += [
+            table(["", f"start ({st['t']:.0f} s)", f"end ({en['t']:.0f} s)", "peak", "end − start"], rows),
+            "",
+        ]
     problems = res.get("problems") or []
     n_problem = sum(n for _l, n in problems)
     if res.get("responds"):
-        quit_txt = (f"yes: `q` ended it in {res['quit_latency'] * 1000:.0f} ms (exit code "
-                    f"{res.get('rc')})")
+        quit_txt = f"yes: `q` ended it in {res['quit_latency'] * 1000:.0f} ms (exit code {res.get('rc')})"
     elif res.get("crash"):
         quit_txt = "**no**: it had crashed"
     else:
         quit_txt = f"**no**: still running {soak.QUIT_BOUND:g} s after `q` (killed)"
     flat = sm.get("flat") if sm else None
-    verdict = ("–" if flat is None else "flat" if flat else "**not flat**")
+    verdict = "–" if flat is None else "flat" if flat else "**not flat**"
     by_key = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
     cmds = res.get("commands") or {}
     rows = [
-        ["keys and clicks sent", f"{len(keys)} ({by_key}); xdotool failed "
-                                 f"{res.get('send_failures', 0)} times"],
-        ["commands the player handled (trace; a, v, t, c, w have none yet)",
-         f"{sum(cmds.values())}: " + ", ".join(
-             f"{k} {v}" for k, v in sorted(cmds.items(), key=lambda kv: -kv[1]))],
-        ["seconds in pause (keys that found it paused)",
-         fmt(100 * res["paused_share"], ".0f") + " %" if "paused_share" in res else "?"],
+        [
+            "keys and clicks sent",
+            f"{len(keys)} ({by_key}); xdotool failed {res.get('send_failures', 0)} times",
+        ],
+        [
+            "commands the player handled (trace; a, v, t, c, w have none yet)",
+            f"{sum(cmds.values())}: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(cmds.items(), key=lambda kv: -kv[1])),
+        ],
+        [
+            "seconds in pause (keys that found it paused)",
+            fmt(100 * res["paused_share"], ".0f") + " %" if "paused_share" in res else "?",
+        ],
         ["frames shown / dropped (trace)", f"{res.get('frames', '?')} / {res.get('drops', '?')}"],
         ["status lines printed", str(res.get("status_lines", "?"))],
-        ["returns from the clip's last second to its start (loops, or a seek back from the end)",
-         str(res.get("wraps", "?"))],
+        [
+            "returns from the clip's last second to its start (loops, or a seek back from the end)",
+            str(res.get("wraps", "?")),
+        ],
         ["warning / error lines on stderr", f"{n_problem} ({len(problems)} distinct)"],
         ["tracebacks", str(res.get("tracebacks", "?"))],
         ["crash", res.get("crash") or "none"],
@@ -156,8 +194,12 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
         lines += [f"* {n}× `{text.replace('`', chr(39))}`" for text, n in problems[:15]]
         if len(problems) > 15:
             lines.append(f"* … and {len(problems) - 15} more distinct lines")
-    lines += ["", f"![soak: memory, threads and fds over time]({plot_name})" if plot_name
-              else f"_Plot skipped: {why_no_plot}._"]
+    lines += [
+        "",
+        f"![soak: memory, threads and fds over time]({plot_name})"
+        if plot_name
+        else f"_Plot skipped: {why_no_plot}._",
+    ]
     return "\n".join(lines)
 
 

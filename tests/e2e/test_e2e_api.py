@@ -64,8 +64,9 @@ def _leftover(before):
 
 def test_plays_a_path_to_the_end_and_reports_it(pulse_server, clip_short, quiet_threads):
     rec = Recorder()
-    with pyffplay.Player(str(clip_short), vo="null", autoexit=True,
-                         on_frame=rec.on_frame, on_event=rec.on_event) as p:
+    with pyffplay.Player(
+        str(clip_short), vo="null", autoexit=True, on_frame=rec.on_frame, on_event=rec.on_event
+    ) as p:
         assert p.position is None and p.duration is None and not p.paused
         p.play()
         assert p.wait(WAIT) == "eof"
@@ -108,8 +109,9 @@ def test_file_objects_with_and_without_a_descriptor(clip_short):
 
 def test_seek_pause_step_volume_mute(pulse_server, clip_long):
     rec = Recorder(keep_frames=True)
-    with pyffplay.Player(str(clip_long), vo="null", volume=40,
-                         on_frame=rec.on_frame, on_event=rec.on_event) as p:
+    with pyffplay.Player(
+        str(clip_long), vo="null", volume=40, on_frame=rec.on_frame, on_event=rec.on_event
+    ) as p:
         assert p.volume == 40
         p.play()
         _wait_until(lambda: p.position is not None and p.position > 0.3, WAIT, what="playing")
@@ -161,8 +163,10 @@ def test_two_players_in_turn_and_two_at_once(pulse_server, clip_short, quiet_thr
             p.play()
             assert p.wait(WAIT) == "eof", p.error
     recs = [Recorder(), Recorder()]
-    players = [pyffplay.Player(str(clip_short), vo="null", ao="null", autoexit=True, t=1,
-                               on_frame=r.on_frame) for r in recs]
+    players = [
+        pyffplay.Player(str(clip_short), vo="null", ao="null", autoexit=True, t=1, on_frame=r.on_frame)
+        for r in recs
+    ]
     for p in players:
         p.play()
     assert [p.wait(WAIT) for p in players] == ["eof", "eof"]
@@ -198,8 +202,9 @@ def test_errors_end_with_one_line_and_the_error_reason(tmp_path):
 
 def test_window_output_shows_the_pictures(x_display, pulse_server, clip_short):
     rec = Recorder()
-    with pyffplay.Player(str(clip_short), vo="sdl", autoexit=True, t=1, window_title="api window",
-                         on_frame=rec.on_frame) as p:
+    with pyffplay.Player(
+        str(clip_short), vo="sdl", autoexit=True, t=1, window_title="api window", on_frame=rec.on_frame
+    ) as p:
         p.play()
         assert p.wait(WAIT) == "eof", p.error
         assert p.video_output is not None
@@ -211,8 +216,9 @@ def test_accurate_seek_lands_on_the_frame_asked_for(clip_long, accurate, first_i
     """A keyframe every second: a plain seek to 12.5 s shows from the keyframe at 12 s,
     an accurate one decodes up to 12.5 s and shows nothing before it."""
     rec = Recorder(keep_frames=True)
-    with pyffplay.Player(str(clip_long), vo="null", ao="null", on_frame=rec.on_frame,
-                         on_event=rec.on_event) as p:
+    with pyffplay.Player(
+        str(clip_long), vo="null", ao="null", on_frame=rec.on_frame, on_event=rec.on_event
+    ) as p:
         p.play()
         _wait_until(lambda: p.position is not None and p.position > 0.3, WAIT, what="playing")
         p.pause()
@@ -223,4 +229,3 @@ def test_accurate_seek_lands_on_the_frame_asked_for(clip_long, accurate, first_i
             after = [f for f, pts in rec.frames if pts >= 11.0]
         assert after, rec.pts[-3:]
         assert decode_frame_index(after[0].to_ndarray(format="rgb24")) == first_index
-

@@ -31,8 +31,9 @@ def test_heard_clicks_line_up_with_shown_frames(player, audio_monitor, clip_shor
     assert len(offsets) >= 2, "the frames at whole seconds were not shown"
     print("click heard - frame shown (s):", [round(o, 4) for o in offsets])
     # + means the click was heard after the frame was shown; the recording adds ~0-30 ms
-    assert all(-0.060 <= o <= 0.100 for o in offsets), \
+    assert all(-0.060 <= o <= 0.100 for o in offsets), (
         f"audio heard vs frame shown (s): {[round(o, 3) for o in offsets]}"
+    )
 
 
 def test_mute_key_silences_and_restores_sound(player, x11, audio_monitor, clip_long):
@@ -69,8 +70,9 @@ def test_volume_option_scales_the_sound(player, audio_monitor, clip_short):
     t0 = frames[0]["t"]
     level = mon.rms_between(t0 + 0.5, t0 + 3.0)
     print(f"RMS at -volume 50: {level:.4f}; full {TONE_RMS:.4f}")
-    assert abs(level - 0.5 * TONE_RMS) < 0.15 * TONE_RMS, \
+    assert abs(level - 0.5 * TONE_RMS) < 0.15 * TONE_RMS, (
         f"RMS at -volume 50: {level:.4f} (full volume is {TONE_RMS:.4f})"
+    )
 
 
 def test_no_sound_device_warns_once_and_plays_video(player, clip_short):

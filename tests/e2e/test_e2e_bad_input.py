@@ -47,12 +47,16 @@ def test_bad_input_file(player, bad_files, case):
         assert "no-such-file.mp4" in line, line
 
 
-@pytest.mark.parametrize("args", [
-    ["-bogus_option", "{clip}"],
-    ["-sync", "nonsense", "{clip}"],
-    ["{clip}", "-ss"],
-    ["-volume", "loud", "{clip}"],
-], ids=["unknown-option", "bad-sync", "missing-value", "bad-number"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-bogus_option", "{clip}"],
+        ["-sync", "nonsense", "{clip}"],
+        ["{clip}", "-ss"],
+        ["-volume", "loud", "{clip}"],
+    ],
+    ids=["unknown-option", "bad-sync", "missing-value", "bad-number"],
+)
 def test_bad_command_line(player, clip_720p, args):
     argv = [a.format(clip=clip_720p) for a in args]
     t0 = time.monotonic()

@@ -27,8 +27,16 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="session")
 def big_ts(media) -> Path:
     """20 s of 640x360 MPEG-TS at a constant 80 Mbit/s: about 200 MB, made in seconds."""
-    return media.clip("big.ts", duration=20.0, width=640, height=360, fps=30, keyint=30,
-                      container="mpegts", muxrate=BIG_MUXRATE)
+    return media.clip(
+        "big.ts",
+        duration=20.0,
+        width=640,
+        height=360,
+        fps=30,
+        keyint=30,
+        container="mpegts",
+        muxrate=BIG_MUXRATE,
+    )
 
 
 PLAIN_S = 12.0
@@ -38,8 +46,9 @@ PAUSE_AT = 0.6  # the writer stops after 60 % (7 s): FFmpeg's probing alone read
 @pytest.fixture(scope="session")
 def plain_ts(media) -> Path:
     """12 s of 640x360 MPEG-TS at its natural bitrate."""
-    return media.clip("plain12.ts", duration=PLAIN_S, width=640, height=360, fps=30,
-                      keyint=30, container="mpegts")
+    return media.clip(
+        "plain12.ts", duration=PLAIN_S, width=640, height=360, fps=30, keyint=30, container="mpegts"
+    )
 
 
 def pause_point(data: bytes) -> int:
@@ -47,6 +56,7 @@ def pause_point(data: bytes) -> int:
 
 
 # -- what the kernel says about the player ---------------------------------------------
+
 
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
@@ -105,6 +115,7 @@ def warnings_of(run) -> list[str]:
 
 # -- (a) a big TS through a pipe: flat memory and disk ----------------------------------
 
+
 def test_big_ts_through_a_pipe_stays_bounded(player, big_ts, tmp_path):
     """`cat big.ts | pyffplay -avio_mem 16M -avio_disk 32M -`: temporary disk < 40 MiB,
     resident memory within 40 MiB of playing the same file directly."""
@@ -117,8 +128,9 @@ def test_big_ts_through_a_pipe_stays_bounded(player, big_ts, tmp_path):
         if how == "direct":
             run = player.start(*bounds, "-window_title", "bounded-direct", big_ts, env=env)
         else:
-            run = player.start(*bounds, "-window_title", "bounded-pipe", "-",
-                               input_cmd=["cat", big_ts], env=env)
+            run = player.start(
+                *bounds, "-window_title", "bounded-pipe", "-", input_cmd=["cat", big_ts], env=env
+            )
         run.wait_clock(1.0, timeout=30)
         peaks[how] = sample_until_clock(run, tmpdir, 12.0, timeout=60)
         if how == "pipe":
@@ -127,10 +139,12 @@ def test_big_ts_through_a_pipe_stays_bounded(player, big_ts, tmp_path):
         quit_cleanly(run)
         assert not warnings_of(run), warnings_of(run)  # playing on never needs dropped bytes
         assert list(tmpdir.iterdir()) == []  # nothing left behind
-    print(f"\nbig TS {big_ts.stat().st_size / MiB:.0f} MiB, peaks over "
-          f"{peaks['pipe']['samples']} samples: direct RSS {peaks['direct']['rss']:.0f} MiB; "
-          f"pipe RSS {peaks['pipe']['rss']:.0f} MiB, temporary disk "
-          f"{peaks['pipe']['disk']:.1f} MiB; cat had read {read_by_cat / MiB:.0f} MiB")
+    print(
+        f"\nbig TS {big_ts.stat().st_size / MiB:.0f} MiB, peaks over "
+        f"{peaks['pipe']['samples']} samples: direct RSS {peaks['direct']['rss']:.0f} MiB; "
+        f"pipe RSS {peaks['pipe']['rss']:.0f} MiB, temporary disk "
+        f"{peaks['pipe']['disk']:.1f} MiB; cat had read {read_by_cat / MiB:.0f} MiB"
+    )
     assert peaks["direct"]["disk"] == 0
     assert 16 <= peaks["pipe"]["disk"] < 40  # it spilled, into a ring of 32 MiB
     assert peaks["pipe"]["rss"] <= peaks["direct"]["rss"] + 40
@@ -141,15 +155,20 @@ def test_big_ts_through_a_pipe_stays_bounded(player, big_ts, tmp_path):
 
 # -- (3) a seek to bytes that were dropped ----------------------------------------------
 
+
 def test_seek_back_to_dropped_bytes_warns_once_and_plays_on(player, x11, big_ts):
-    run = player.start("-avio_mem", "4M", "-avio_disk", "4M", "-window_title", "bounded-seek",
-                       "-", input_cmd=["cat", big_ts])
+    run = player.start(
+        "-avio_mem", "4M", "-avio_disk", "4M", "-window_title", "bounded-seek", "-", input_cmd=["cat", big_ts]
+    )
     wid = x11.find_window("bounded-seek", timeout=20, proc=run.proc)
     run.wait_clock(3.0, timeout=30)  # 30 MB played: the start is long gone
     for _ in range(2):
         x11.key(wid, "Left")  # back 10 s: FFmpeg looks for a timestamp at the start
-        _wait_until(lambda: any(DROPPED in w for w in warnings_of(run)) or run.poll() is not None,
-                    15, what="the dropped-seek warning")
+        _wait_until(
+            lambda: any(DROPPED in w for w in warnings_of(run)) or run.poll() is not None,
+            15,
+            what="the dropped-seek warning",
+        )
         now = run.status_lines()[-1].clock
         run.wait_clock(now + 2.0, timeout=20)  # and playback goes on
     quit_cleanly(run)
@@ -160,6 +179,7 @@ def test_seek_back_to_dropped_bytes_warns_once_and_plays_on(player, x11, big_ts)
 
 
 # -- (b), (c) slow, bursty and stalled pipes ----------------------------------------------
+
 
 class Writer:
     """Feeds a file into a pipe from this process: one byte at a time at first, then
@@ -178,20 +198,20 @@ class Writer:
 
     def _write(self, view: memoryview) -> None:
         while view:
-            view = view[os.write(self.w, view):]
+            view = view[os.write(self.w, view) :]
 
     def _run(self) -> None:
         data = memoryview(self.data)
         try:
             for i in range(self.one_byte):
-                self._write(data[i:i + 1])
+                self._write(data[i : i + 1])
             for i in range(self.one_byte, self.pause_at, 4096):
-                self._write(data[i:min(i + 4096, self.pause_at)])
+                self._write(data[i : min(i + 4096, self.pause_at)])
             self.paused.set()
             self.resume.wait()
             self.t_resumed = time.monotonic()
             for i in range(self.pause_at, len(data), 4096):
-                self._write(data[i:i + 4096])
+                self._write(data[i : i + 4096])
         except OSError:
             pass  # the player quit: its end of the pipe is closed
         finally:
@@ -224,6 +244,7 @@ def wait_stalled(run, writer: Writer, timeout: float = 30.0) -> None:
             return False
         since[:] = since or [time.monotonic()]
         return time.monotonic() - since[0] >= 1.0
+
     _wait_until(look, timeout, 0.05, what="empty packet queues while the pipe stalls")
 
 
@@ -234,8 +255,9 @@ def test_slow_and_bursty_pipe_resumes(player, plain_ts):
     try:
         wait_stalled(run, writer)
         t_pause = time.monotonic()
-        _wait_until(lambda: time.monotonic() - t_pause >= 5.0 or run.poll() is not None, 10,
-                    what="5 s of pause")  # the burst pattern itself: the pipe says nothing
+        _wait_until(
+            lambda: time.monotonic() - t_pause >= 5.0 or run.poll() is not None, 10, what="5 s of pause"
+        )  # the burst pattern itself: the pipe says nothing
         assert run.poll() is None, "the player took the pause for the end"
         writer.resume.set()
         rc = run.wait(40)
@@ -275,8 +297,10 @@ def test_quit_during_a_stall_is_prompt(player, x11, plain_ts, how):
     finally:
         writer.stop()
     exit_event = run.events("exit")[-1]["t"] - t0  # do_exit done: threads stopped, output closed
-    print(f"\nquit by {how} during a stall: {1000 * latency:.0f} ms "
-          f"(player's exit event at {1000 * exit_event:.0f} ms)")
+    print(
+        f"\nquit by {how} during a stall: {1000 * latency:.0f} ms "
+        f"(player's exit event at {1000 * exit_event:.0f} ms)"
+    )
     assert "Traceback" not in run.stderr()
     assert rc == 0, run.stderr()[-2000:]
     assert latency < 1.0, f"{1000 * latency:.0f} ms"

@@ -37,10 +37,17 @@ def _frames(run):
     return [e for e in run.trace() if e["ev"] == "frame"]
 
 
-@pytest.mark.parametrize("args", [
-    ["-vcodec", "h264"], ["-codec:a", "aac"], ["-fast", "-genpts"], ["-drp", "0"], ["-drp", "1"],
-    ["-nofind_stream_info"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-vcodec", "h264"],
+        ["-codec:a", "aac"],
+        ["-fast", "-genpts"],
+        ["-drp", "0"],
+        ["-drp", "1"],
+        ["-nofind_stream_info"],
+    ],
+)
 def test_decoder_options_play_to_the_end(player, clip_short_ts, args):
     run = player.run(*args, "-vo", "null", "-autoexit", clip_short_ts, timeout=40)
     assert run.proc.returncode == 0, run.stderr()[-2000:]
@@ -68,8 +75,13 @@ def test_lowres_halves_the_decoded_size(mpeg2_clip):
     sizes = {}
     for lowres in (0, 1):
         seen = set()
-        with pyffplay.Player(str(mpeg2_clip), vo="null", autoexit=True, lowres=lowres,
-                             on_frame=lambda f, pts, seen=seen: seen.add((f.width, f.height))) as p:
+        with pyffplay.Player(
+            str(mpeg2_clip),
+            vo="null",
+            autoexit=True,
+            lowres=lowres,
+            on_frame=lambda f, pts, seen=seen: seen.add((f.width, f.height)),
+        ) as p:
             p.play()
             assert p.wait(WAIT) == "eof", p.error
         sizes[lowres] = seen
@@ -80,8 +92,9 @@ def test_bytes_seeking_on_a_transport_stream(clip_short_ts):
     """-bytes -1 seeks MPEG-TS by bytes (ffplay's choice for discontinuous timestamps):
     a seek lands by byte offset and the clock picks up the new position from the frames."""
     events = []
-    with pyffplay.Player(str(clip_short_ts), vo="null", ao="null",
-                         on_event=lambda n, d: events.append((n, d))) as p:
+    with pyffplay.Player(
+        str(clip_short_ts), vo="null", ao="null", on_event=lambda n, d: events.append((n, d))
+    ) as p:
         p.play()
         _wait_until(lambda: p.position is not None, WAIT, what="playing")
         assert p._vs is not None and p._vs.control.info.seek_by_bytes

@@ -25,10 +25,12 @@ def _plausible(index: int) -> bool:
 
 def _still(x11, wid):
     """A screenshot of the paused picture (two equal shots in a row)."""
+
     def look():
         a = x11.screenshot(wid)
         b = x11.screenshot(wid)
         return [a] if np.array_equal(a, b) else None
+
     return _wait_until(look, 10, 0.1, what="a still picture")[0]
 
 
@@ -71,8 +73,11 @@ def test_w_cycles_through_several_vf(player, x11, clip_long):
     _wait_until(lambda: [e["mode"] for e in run.events("show_mode")] == ["waves"], 10, what="waves")
     x11.key(wid, "w")
     x11.key(wid, "w")
-    _wait_until(lambda: [e["mode"] for e in run.events("show_mode")] == ["waves", "rdft", "video"], 10,
-                what="the picture again")
+    _wait_until(
+        lambda: [e["mode"] for e in run.events("show_mode")] == ["waves", "rdft", "video"],
+        10,
+        what="the picture again",
+    )
     _wait_until(lambda: _plausible(_index(x11.screenshot(wid)[:, ::-1])), 10, 0.1, what="hflip again")
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]

@@ -151,16 +151,19 @@ def _check(o: Outcome) -> None:
     errors = [ln for ln in o.lines if not ln.startswith("pyffplay: warning: ")]
     if o.rc == 0:
         assert not errors, f"{v.name}: exit 0 with error lines {errors}"
-        assert o.open_to_exit is not None and o.open_to_exit < v.end + END_SLACK, \
+        assert o.open_to_exit is not None and o.open_to_exit < v.end + END_SLACK, (
             f"{v.name}: took {o.open_to_exit}s from open to exit for a {v.end:.1f}s clip"
+        )
     else:
         assert o.rc == 1, f"{v.name}: exit code {o.rc}; stderr {tail!r}"
-        assert errors == o.lines[-1:] and len(errors) == 1, \
+        assert errors == o.lines[-1:] and len(errors) == 1, (
             f"{v.name}: exit 1 must end with exactly one error line; got {o.lines}"
+        )
     if v.plays_to_end:
         assert o.kind == "played to end", (
             f"{v.name}: damage only inside packets, yet {o.kind} (rc {o.rc}, last shown "
-            f"{o.last_shown}, end {v.end:.2f}); stderr {tail!r}")
+            f"{o.last_shown}, end {v.end:.2f}); stderr {tail!r}"
+        )
 
 
 @pytest.mark.e2e
@@ -182,7 +185,9 @@ def test_fuzz_outcomes_summary(corpus_runner):
     summary = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
     print(f"fuzz corpus: {len(outcomes)} variants: {summary}")
     for o in sorted(outcomes, key=lambda o: o.variant.name):
-        print(f"  {o.variant.name:28s} {o.kind:14s} rc={o.rc} last={o.last_shown} end={o.variant.end:.2f} "
-              f"{o.lines[-1] if o.lines else ''}")
+        print(
+            f"  {o.variant.name:28s} {o.kind:14s} rc={o.rc} last={o.last_shown} end={o.variant.end:.2f} "
+            f"{o.lines[-1] if o.lines else ''}"
+        )
     assert len(outcomes) == len(names)
     assert not counts["hang"]

@@ -52,7 +52,7 @@ pytestmark = pytest.mark.e2e
 
 DURATION = 12.0
 CHAPTERS = (0.0, 4.0, 8.0)
-QUIT_BOUND = 1.5          # asserted; the measured figures are printed
+QUIT_BOUND = 1.5  # asserted; the measured figures are printed
 KEYINT = 1.0
 
 INPUTS = ("chapters", "nochapters", "audio", "video", "pipe")
@@ -62,32 +62,64 @@ TERM_QUITS = ("q", "Escape", "SIGINT", "SIGTERM")
 
 # (xdotool key, the command the player executes); "<double-click>" and "<right-click>"
 # are mouse actions.
-NEUTRAL_KEYS = [("m", ["mute"]), ("9", ["volume", -1]), ("0", ["volume", 1]),
-                ("KP_Divide", ["volume", -1]), ("KP_Multiply", ["volume", 1]), ("m", ["mute"]),
-                ("a", ["cycle", "audio"]), ("v", ["cycle", "video"]),
-                ("t", ["cycle", "subtitle"]), ("c", ["cycle", "program"]), ("w", ["show_mode"]),
-                ("f", ["fullscreen"]), ("f", ["fullscreen"]),
-                ("<double-click>", ["fullscreen"]), ("<double-click>", ["fullscreen"])]
+NEUTRAL_KEYS = [
+    ("m", ["mute"]),
+    ("9", ["volume", -1]),
+    ("0", ["volume", 1]),
+    ("KP_Divide", ["volume", -1]),
+    ("KP_Multiply", ["volume", 1]),
+    ("m", ["mute"]),
+    ("a", ["cycle", "audio"]),
+    ("v", ["cycle", "video"]),
+    ("t", ["cycle", "subtitle"]),
+    ("c", ["cycle", "program"]),
+    ("w", ["show_mode"]),
+    ("f", ["fullscreen"]),
+    ("f", ["fullscreen"]),
+    ("<double-click>", ["fullscreen"]),
+    ("<double-click>", ["fullscreen"]),
+]
 PAUSE_KEYS = [("p", ["pause"]), ("space", ["pause"])]
-SEEK_KEYS = [("Left", ["seek", -10.0]), ("Right", ["seek", 10.0]), ("Up", ["seek", 60.0]),
-             ("Down", ["seek", -60.0]), ("Prior", ["seek_page", 1]), ("Next", ["seek_page", -1]),
-             ("<right-click>", ["seek_frac"])]
+SEEK_KEYS = [
+    ("Left", ["seek", -10.0]),
+    ("Right", ["seek", 10.0]),
+    ("Up", ["seek", 60.0]),
+    ("Down", ["seek", -60.0]),
+    ("Prior", ["seek_page", 1]),
+    ("Next", ["seek_page", -1]),
+    ("<right-click>", ["seek_frac"]),
+]
 STEP_KEYS = [("s", ["step"])]
 WINDOW_SEQUENCE = NEUTRAL_KEYS + PAUSE_KEYS + SEEK_KEYS + STEP_KEYS
-RIGHT_CLICK_AT = 0.3      # of the window width
+RIGHT_CLICK_AT = 0.3  # of the window width
 
 # the same in the terminal (tmux key names); f does nothing there but is still a command
-TERM_SEQUENCE = [("m", ["mute"]), ("9", ["volume", -1]), ("0", ["volume", 1]),
-                 ("KP/", ["volume", -1]), ("KP*", ["volume", 1]), ("m", ["mute"]),
-                 ("a", ["cycle", "audio"]), ("v", ["cycle", "video"]),
-                 ("t", ["cycle", "subtitle"]), ("c", ["cycle", "program"]),
-                 ("w", ["show_mode"]), ("f", ["fullscreen"]), ("f", ["fullscreen"]),
-                 ("p", ["pause"]), ("Space", ["pause"]),
-                 ("Left", ["seek", -10.0]), ("Right", ["seek", 10.0]), ("Up", ["seek", 60.0]),
-                 ("Down", ["seek", -60.0]), ("PPage", ["seek_page", 1]),
-                 ("NPage", ["seek_page", -1]), ("s", ["step"])]
+TERM_SEQUENCE = [
+    ("m", ["mute"]),
+    ("9", ["volume", -1]),
+    ("0", ["volume", 1]),
+    ("KP/", ["volume", -1]),
+    ("KP*", ["volume", 1]),
+    ("m", ["mute"]),
+    ("a", ["cycle", "audio"]),
+    ("v", ["cycle", "video"]),
+    ("t", ["cycle", "subtitle"]),
+    ("c", ["cycle", "program"]),
+    ("w", ["show_mode"]),
+    ("f", ["fullscreen"]),
+    ("f", ["fullscreen"]),
+    ("p", ["pause"]),
+    ("Space", ["pause"]),
+    ("Left", ["seek", -10.0]),
+    ("Right", ["seek", 10.0]),
+    ("Up", ["seek", 60.0]),
+    ("Down", ["seek", -60.0]),
+    ("PPage", ["seek_page", 1]),
+    ("NPage", ["seek_page", -1]),
+    ("s", ["step"]),
+]
 
-Q_LATENCIES: list[tuple[str, str, float]] = []    # (where, quit method, seconds)
+Q_LATENCIES: list[tuple[str, str, float]] = []  # (where, quit method, seconds)
 
 
 def _window_combos():
@@ -103,16 +135,25 @@ def _window_combos():
 
 # The terminal shares the player with the window; what differs is the key decoding and
 # the output. To keep the matrix short: every state on the plain file, two on each other.
-TERM_PICKS = ([("nochapters", st) for st in STATES]
-              + [("chapters", "playing"), ("chapters", "stepped"), ("audio", "paused"),
-                 ("audio", "end"), ("video", "seeking"), ("video", "stepped"),
-                 ("pipe", "end"), ("pipe", "seeking")])
+TERM_PICKS = [("nochapters", st) for st in STATES] + [
+    ("chapters", "playing"),
+    ("chapters", "stepped"),
+    ("audio", "paused"),
+    ("audio", "end"),
+    ("video", "seeking"),
+    ("video", "stepped"),
+    ("pipe", "end"),
+    ("pipe", "seeking"),
+]
 
 
 def _term_combos():
-    return [pytest.param(inp, state, TERM_QUITS[k % len(TERM_QUITS)],
-                         id=f"{inp}-{state}-{TERM_QUITS[k % len(TERM_QUITS)]}")
-            for k, (inp, state) in enumerate(TERM_PICKS)]
+    return [
+        pytest.param(
+            inp, state, TERM_QUITS[k % len(TERM_QUITS)], id=f"{inp}-{state}-{TERM_QUITS[k % len(TERM_QUITS)]}"
+        )
+        for k, (inp, state) in enumerate(TERM_PICKS)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +174,13 @@ def _report_latencies():
     yield
     if not Q_LATENCIES:
         return
-    for label, kinds in (("q / ESC", ("q", "Escape")), ("signals and close",
-                                                       ("SIGINT", "SIGTERM", "close"))):
+    for label, kinds in (("q / ESC", ("q", "Escape")), ("signals and close", ("SIGINT", "SIGTERM", "close"))):
         ms = sorted(1000 * t for _, how, t in Q_LATENCIES if how in kinds)
         if ms:
-            print(f"\n{label}: request -> exit over {len(ms)} runs: min {ms[0]:.0f} ms, "
-                  f"median {ms[len(ms) // 2]:.0f} ms, max {ms[-1]:.0f} ms")
+            print(
+                f"\n{label}: request -> exit over {len(ms)} runs: min {ms[0]:.0f} ms, "
+                f"median {ms[len(ms) // 2]:.0f} ms, max {ms[-1]:.0f} ms"
+            )
     for where, how, t in Q_LATENCIES:
         print(f"  {where:32s} {how:8s} {1000 * t:6.0f} ms")
 
@@ -174,6 +216,7 @@ def _assert_commands_executed(trace: list[dict], sequence, before_quit: list):
 # the window (SDL under Xvfb, keys and mouse through xdotool)
 # ---------------------------------------------------------------------------------------
 
+
 class WindowDriver:
     def __init__(self, run, x11, wid: int, where: str):
         self.run, self.x11, self.wid, self.where = run, x11, wid, where
@@ -181,17 +224,36 @@ class WindowDriver:
     def alive(self, after: str):
         err = self.run.stderr()
         assert "Traceback" not in err, f"{self.where}: traceback after {after}:\n{err[-3000:]}"
-        assert self.run.poll() is None, \
-            f"{self.where}: player exited (code {self.run.proc.returncode}) after {after}; " \
+        assert self.run.poll() is None, (
+            f"{self.where}: player exited (code {self.run.proc.returncode}) after {after}; "
             f"stderr tail: {err[-1500:]!r}"
+        )
 
     def _mouse_args(self, what: str) -> list[str]:
         _x, _y, w, h = self.x11.geometry(self.wid)
         if what == "<double-click>":
-            return ["mousemove", "--window", str(self.wid), str(w // 2), str(h // 2),
-                    "click", "--repeat", "2", "--delay", "80", "1"]
-        return ["mousemove", "--window", str(self.wid), str(int(w * RIGHT_CLICK_AT)),
-                str(h // 2), "click", "3"]
+            return [
+                "mousemove",
+                "--window",
+                str(self.wid),
+                str(w // 2),
+                str(h // 2),
+                "click",
+                "--repeat",
+                "2",
+                "--delay",
+                "80",
+                "1",
+            ]
+        return [
+            "mousemove",
+            "--window",
+            str(self.wid),
+            str(int(w * RIGHT_CLICK_AT)),
+            str(h // 2),
+            "click",
+            "3",
+        ]
 
     def send(self, sequence):
         """One xdotool call per key or click, the player checked after each."""
@@ -233,6 +295,7 @@ def _wait_still(run, timeout: float) -> float:
         same = not math.isnan(c) and last[0] == c
         last[0] = c
         return ("still", c) if same else None
+
     try:
         return _wait_until(look, timeout, 0.25, what="the clock to stop")[1]
     except TimeoutError as e:
@@ -241,8 +304,7 @@ def _wait_still(run, timeout: float) -> float:
 
 def _wait_moving(run, timeout: float) -> None:
     c0 = _clock(run)
-    run.wait_status(lambda s: not math.isnan(s.clock) and s.clock != c0, timeout,
-                    "the clock to move")
+    run.wait_status(lambda s: not math.isnan(s.clock) and s.clock != c0, timeout, "the clock to move")
 
 
 def _set_state(drv: WindowDriver, state: str, has_video: bool):
@@ -259,9 +321,9 @@ def _set_state(drv: WindowDriver, state: str, has_video: bool):
     if state == "stepped":
         drv.send([("s", None)])
         if has_video:
-            _wait_still(run, 5.0)     # one frame, then paused again
+            _wait_still(run, 5.0)  # one frame, then paused again
         else:
-            _wait_moving(run, 5.0)    # no picture to stop on: a step resumes (as ffplay)
+            _wait_moving(run, 5.0)  # no picture to stop on: a step resumes (as ffplay)
 
 
 RESPOND_TRIES = 3
@@ -301,8 +363,11 @@ def _check_responds(drv: WindowDriver, pipe: bool):
             what = "a right click"
             drv.right_click(0.95 if direction == "forward" else 0.05)
         try:
-            run.wait_status(lambda s, lo=lo, hi=hi: lo <= s.clock <= hi, RESPOND_WAIT,
-                            f"the clock in [{lo:.1f}, {hi:.1f}] after {what}")
+            run.wait_status(
+                lambda s, lo=lo, hi=hi: lo <= s.clock <= hi,
+                RESPOND_WAIT,
+                f"the clock in [{lo:.1f}, {hi:.1f}] after {what}",
+            )
             return
         except AssertionError as e:
             if run.poll() is not None:
@@ -310,8 +375,9 @@ def _check_responds(drv: WindowDriver, pipe: bool):
             tries.append(f"clock {c:.2f}, {what}: {e}")
     run.signal(signal.SIGTERM)
     run.wait(10)
-    raise AssertionError(f"{drv.where}: no seek landed: {tries}; the player's "
-                         f"last events: {_events_tail(run.trace())}")
+    raise AssertionError(
+        f"{drv.where}: no seek landed: {tries}; the player's last events: {_events_tail(run.trace())}"
+    )
 
 
 def _quit_window(drv: WindowDriver, how: str) -> float:
@@ -366,8 +432,9 @@ def test_window_every_key_in_every_state(player, x11, clips, inp, state, how):
     _check_responds(drv, pipe=inp == "pipe")
     latency = _quit_window(drv, how)
     _check_clean_exit(run, where, how, latency)
-    _assert_commands_executed(run.trace(), WINDOW_SEQUENCE,
-                              ["quit", "signal"] if how.startswith("SIG") else ["quit"])
+    _assert_commands_executed(
+        run.trace(), WINDOW_SEQUENCE, ["quit", "signal"] if how.startswith("SIG") else ["quit"]
+    )
 
 
 # read(2), poll(2), ppoll(2) syscall numbers
@@ -402,7 +469,7 @@ def _blocked_reading_stdin(pid: int) -> bool:
                 return True
             if fields[0] in (poll_nr, ppoll_nr):
                 addr, nfds = int(fields[1], 16), int(fields[2], 16)
-                with open(f"/proc/{pid}/mem", "rb") as mem:   # struct pollfd[nfds]
+                with open(f"/proc/{pid}/mem", "rb") as mem:  # struct pollfd[nfds]
                     mem.seek(addr)
                     raw = mem.read(8 * nfds)
                 fds = [struct.unpack_from("i", raw, 8 * i)[0] for i in range(len(raw) // 8)]
@@ -430,8 +497,11 @@ def test_window_quits_while_a_pipe_has_sent_nothing(player, tmp_path, how):
     """No window is shown before the first picture: signals are how to quit."""
     with _silent_pipe(tmp_path) as (_fifo, fd):
         run = player.start("-", stdin=fd)
-        _wait_until(lambda: run.poll() is not None or _blocked_reading_stdin(run.pid), 20,
-                    what="the player to wait on its input pipe")
+        _wait_until(
+            lambda: run.poll() is not None or _blocked_reading_stdin(run.pid),
+            20,
+            what="the player to wait on its input pipe",
+        )
         assert run.poll() is None, run.stderr()[-1500:]
         t0 = time.monotonic()
         run.signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
@@ -447,9 +517,11 @@ def test_signal_during_start_up_is_quiet(player, tmp_path, how):
     with _silent_pipe(tmp_path) as (_fifo, fd):
         run = player.start("-window_title", title, "-", stdin=fd)
         # the window exists (hidden) as soon as SDL created it, before the renderer
-        _wait_until(lambda: run.poll() is not None
-                    or any(name == title for _, name in list_windows()), 20,
-                    what="the player's window to be created")
+        _wait_until(
+            lambda: run.poll() is not None or any(name == title for _, name in list_windows()),
+            20,
+            what="the player's window to be created",
+        )
         run.signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
         rc = run.wait(10)
     err = run.stderr()
@@ -466,11 +538,11 @@ def test_page_keys_go_to_the_next_and_previous_chapter(player, x11, clips):
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     run.wait_clock(1.0, timeout=20)
     drv = WindowDriver(run, x11, wid, "chapters")
-    for key, lo, hi in (("Prior", 4.0, 7.0), ("Prior", 8.0, 11.0), ("Next", 4.0, 7.0),
-                        ("Next", 0.0, 3.0)):
+    for key, lo, hi in (("Prior", 4.0, 7.0), ("Prior", 8.0, 11.0), ("Next", 4.0, 7.0), ("Next", 0.0, 3.0)):
         drv.send([(key, None)])
-        run.wait_status(lambda s, lo=lo, hi=hi: lo - 0.05 <= s.clock <= hi, 5.0,
-                        f"the clock in [{lo}, {hi}] after {key}")
+        run.wait_status(
+            lambda s, lo=lo, hi=hi: lo - 0.05 <= s.clock <= hi, 5.0, f"the clock in [{lo}, {hi}] after {key}"
+        )
         # settled inside the chapter, so the next key counts from it
         run.wait_status(lambda s, lo=lo: s.clock >= lo + 0.3, 5.0, "playback to go on")
     drv.send([("q", None)])
@@ -485,6 +557,7 @@ def test_page_keys_go_to_the_next_and_previous_chapter(player, x11, clips):
 # the terminal (-vo terminal in tmux, keys from /dev/tty)
 # ---------------------------------------------------------------------------------------
 
+
 class TermDriver:
     def __init__(self, term: Term, run: PaneRun, err_path, where: str):
         self.term, self.run, self.err_path, self.where = term, run, err_path, where
@@ -496,9 +569,11 @@ class TermDriver:
             return ""
 
     def alive(self, after: str):
-        if self.term.prompts()[self.run.prompt_index:]:
-            raise AssertionError(f"{self.where}: the player ended after {after}; stderr: "
-                                 f"{self.stderr()[-1500:]!r}\n{self.term.text()}")
+        if self.term.prompts()[self.run.prompt_index :]:
+            raise AssertionError(
+                f"{self.where}: the player ended after {after}; stderr: "
+                f"{self.stderr()[-1500:]!r}\n{self.term.text()}"
+            )
 
     def send(self, sequence):
         for key, _ in sequence:
@@ -522,6 +597,7 @@ class TermDriver:
             same = not math.isnan(c) and last[0] == c
             last[0] = c
             return ("still", c) if same else None
+
         return _poll(look, timeout, f"{self.where}: the clock to stop", interval=0.25)[1]
 
 
@@ -554,16 +630,18 @@ def _term_check_responds(drv: TermDriver):
         key = "Up" if direction == "forward" else "Down"
         drv.term.keys(key)
         try:
-            run.wait_status(lambda x, lo=lo, hi=hi: lo <= x <= hi, RESPOND_WAIT,
-                            f"the clock in [{lo}, {hi}] after {key}")
+            run.wait_status(
+                lambda x, lo=lo, hi=hi: lo <= x <= hi, RESPOND_WAIT, f"the clock in [{lo}, {hi}] after {key}"
+            )
             return
         except AssertionError as e:
             drv.alive(f"{key} (checking the player responds)")
             tries.append(f"clock {c:.2f}, {key}: {e}")
     drv.term.keys("q")
     run.wait_exit(CMD_TIMEOUT)
-    raise AssertionError(f"{drv.where}: no seek landed: {tries}; the player's last events: "
-                         f"{_events_tail(run.trace())}")
+    raise AssertionError(
+        f"{drv.where}: no seek landed: {tries}; the player's last events: {_events_tail(run.trace())}"
+    )
 
 
 def _term_quit(drv: TermDriver, how: str) -> tuple[float, dict]:
@@ -576,8 +654,9 @@ def _term_quit(drv: TermDriver, how: str) -> tuple[float, dict]:
     rc = drv.run.wait_exit(CMD_TIMEOUT)
     err = drv.stderr()
     text = drv.term.text()
-    assert "Traceback" not in err and "Traceback" not in text, \
+    assert "Traceback" not in err and "Traceback" not in text, (
         f"{drv.where}: traceback:\n{err[-3000:]}\n{text}"
+    )
     assert rc == 0, f"{drv.where}: exit status {rc}; stderr {err[-1500:]!r}"
     bad = [ln for ln in err.splitlines() if "pyffplay:" in ln and "warning" not in ln]
     assert not bad, f"{drv.where}: error lines on stderr: {bad}"
@@ -622,8 +701,11 @@ def test_terminal_keys_and_q_while_a_pipe_has_sent_nothing(term, tmp_path):
         err = term.workdir / "waiting.stderr"
         run = term.start_player("-vo", "terminal", "-", redirect=f"2>{err} <{fifo}")
         drv = TermDriver(term, run, err, "terminal pipe/waiting")
-        _poll(lambda: drv.alive("starting") or _blocked_reading_stdin(run.pid), CMD_TIMEOUT,
-              "the player to wait on its input pipe")
+        _poll(
+            lambda: drv.alive("starting") or _blocked_reading_stdin(run.pid),
+            CMD_TIMEOUT,
+            "the player to wait on its input pipe",
+        )
         assert term.alternate_on(), "the player has not taken the terminal"
         drv.send(TERM_SEQUENCE)
         _term_quit(drv, "q")
@@ -639,7 +721,11 @@ def test_ffplay_keys_are_all_in_the_matrix():
     window = {tuple(trace_form(c)) for c in sdl_key_table(10.0).values()}
     sent = {tuple(c) for _, c in WINDOW_SEQUENCE} | {("quit",)}
     assert window <= sent, f"not in the window sequence: {window - sent}"
-    terminal = {tuple(trace_form(c)) for c in KeyDecoder(10.0).feed(
-        b"qpmsf90/*avtcw \x1b[A\x1b[B\x1b[C\x1b[D\x1b[5~\x1b[6~\x1bOj\x1bOo", 0.0)}
+    terminal = {
+        tuple(trace_form(c))
+        for c in KeyDecoder(10.0).feed(
+            b"qpmsf90/*avtcw \x1b[A\x1b[B\x1b[C\x1b[D\x1b[5~\x1b[6~\x1bOj\x1bOo", 0.0
+        )
+    }
     sent = {tuple(c) for _, c in TERM_SEQUENCE} | {("quit",)}
     assert terminal <= sent, f"not in the terminal sequence: {terminal - sent}"

@@ -10,7 +10,7 @@ from tests.media import decode_frame_index
 
 FPS = 30
 FRAME = 1.0 / FPS
-KEYINT_S = 1.0        # the clips have a keyframe every second
+KEYINT_S = 1.0  # the clips have a keyframe every second
 
 
 def _start(player, x11, clip, title, *extra, clock=1.5):
@@ -51,8 +51,7 @@ def _check_seek(run, t_key0, t_key1, expected_target, tol_target=0.35):
     tr = run.trace()
     frames = [e for e in tr if e["ev"] == "frame"]
     seeks = [e for e in tr if e["ev"] == "seek" and e["t_req"] >= t_key0 - 0.01]
-    assert len(seeks) >= 1, f"no seek event after the key; seeks: " \
-                            f"{[e for e in tr if e['ev'] == 'seek']}"
+    assert len(seeks) >= 1, f"no seek event after the key; seeks: {[e for e in tr if e['ev'] == 'seek']}"
     sk = seeks[0]
     assert sk["t_req"] <= t_key1 + 0.3, f"seek requested {sk['t_req'] - t_key1:.3f}s late"
     if callable(expected_target):
@@ -62,8 +61,9 @@ def _check_seek(run, t_key0, t_key1, expected_target, tol_target=0.35):
     assert new, f"no frame with the seek's serial {sk['serial']}"
     first = new[0]
     assert abs(first["t"] - sk["t"]) < 0.02, (first, sk)
-    assert abs(first["pts"] - sk["target"]) <= KEYINT_S + 0.05, \
+    assert abs(first["pts"] - sk["target"]) <= KEYINT_S + 0.05, (
         f"first frame after seek has pts {first['pts']}, target {sk['target']}"
+    )
     assert sk["t"] - sk["t_req"] <= 1.0, f"seek took {sk['t'] - sk['t_req']:.3f}s"
     stale = [f for f in frames if f["t"] > sk["t"] and f["serial"] < sk["serial"]]
     assert not stale, f"{len(stale)} frames of the old serial after the seek: {stale[:3]}"
@@ -97,8 +97,9 @@ def test_pause_stops_the_clock_and_resume_continues(player, x11, clip_long):
     assert not during, f"{len(during)} new frames while paused, first {during[0]}"
     after = [f for f in frames if f["t"] > t_off]
     assert after, "no frame after resume"
-    assert pts_paused < after[0]["pts"] <= pts_paused + 0.2, \
+    assert pts_paused < after[0]["pts"] <= pts_paused + 0.2, (
         f"paused at pts {pts_paused}, resumed at {after[0]['pts']}"
+    )
     assert t_off - t_on >= 1.0
 
 
@@ -153,8 +154,9 @@ def test_step_while_paused_shows_one_frame_per_press(player, x11, clip_long):
     assert run.proc.returncode == 0, run.stderr()[-2000:]
     assert "Traceback" not in run.stderr()
 
-    assert shots[1:4] == [shots[0] + 1, shots[0] + 2, shots[0] + 3], \
+    assert shots[1:4] == [shots[0] + 1, shots[0] + 2, shots[0] + 3], (
         f"window showed frames {shots} (paused, then after each 's')"
+    )
     assert shots[4] == shots[3], f"frame changed after the last step: {shots}"
     assert abs(s_b.clock - s_a.clock) < 0.02, "clock moved after stepping: not paused"
 
@@ -190,15 +192,13 @@ def test_seek_while_paused_shows_the_new_position(player, x11, clip_long):
     pauses = [e for e in tr if e["ev"] == "pause" and e["t"] >= p0 - 0.01 and e["t"] < q0]
     assert pauses and pauses[0]["paused"] is True, pauses
     assert pauses[-1]["paused"] is True, f"not paused at the end: {pauses}"
-    sk, new = _check_seek(run, k0, k1, lambda fr, t: _clock_at_paused(fr, p0) + 10.0,
-                          tol_target=0.4)
+    sk, new = _check_seek(run, k0, k1, lambda fr, t: _clock_at_paused(fr, p0) + 10.0, tol_target=0.4)
     assert new[0]["t"] < q0
     assert round(new[-1]["pts"] * FPS) == shot, (new[-1], shot)
     late = [f for f in new if f["t"] > new[0]["t"] + 0.5]
     assert not late, f"frames kept coming after the paused seek: {late[:3]}"
     # ffplay's status line shows the new position here (e.g. "13.98 A-V:    nan")
-    assert not math.isnan(s_a.clock), \
-        f"master clock is NaN while paused after the seek: {s_a.raw!r}"
+    assert not math.isnan(s_a.clock), f"master clock is NaN while paused after the seek: {s_a.raw!r}"
     assert abs(s_b.clock - s_a.clock) < 0.02, (s_a.raw, s_b.raw)
     assert abs(s_a.clock - sk["target"]) <= KEYINT_S + 0.1, (s_a.raw, sk)
 
@@ -220,7 +220,8 @@ def test_quit_key_exits_within_200ms(player, x11, clip_long, key):
     assert t_exit - k1 <= 1.0, (
         f"exit {1000 * (t_exit - k1):.0f} ms after xdotool returned "
         f"({1000 * (t_exit - k0):.0f} ms after it started; xdotool took "
-        f"{1000 * (k1 - k0):.0f} ms)")
+        f"{1000 * (k1 - k0):.0f} ms)"
+    )
     tr = run.trace()
     assert tr[-1]["ev"] == "exit" and tr[-1].get("reason") == "quit", tr[-1]
 
@@ -243,8 +244,21 @@ def test_signal_quits_cleanly(player, x11, clip_long, sig):
 def test_window_size_and_position_options(player, x11, clip_long):
     # (fullscreen cannot be checked here: without a window manager SDL's fullscreen
     # request changes nothing under Xvfb, for ffplay as well)
-    run, wid = _start(player, x11, clip_long, "pyffplay-geom", "-x", "800", "-y", "450",
-                      "-left", "100", "-top", "50", clock=0.5)
+    run, wid = _start(
+        player,
+        x11,
+        clip_long,
+        "pyffplay-geom",
+        "-x",
+        "800",
+        "-y",
+        "450",
+        "-left",
+        "100",
+        "-top",
+        "50",
+        clock=0.5,
+    )
     geom = x11.geometry(wid)
     _quit(run, x11, wid)
     assert geom == (100, 50, 800, 450), f"window geometry (x, y, w, h) = {geom}"

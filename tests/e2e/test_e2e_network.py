@@ -12,7 +12,6 @@ import time
 import pytest
 
 from pyffplay import Player
-from tests.observe import pyffplay_lines
 from tests.net_servers import (
     HTTPBehaviour,
     HTTPServer,
@@ -22,6 +21,7 @@ from tests.net_servers import (
     free_tcp_port,
     free_udp_port,
 )
+from tests.observe import pyffplay_lines
 
 FPS = 30
 
@@ -55,8 +55,9 @@ def _decoded(run):
 @pytest.fixture(scope="module")
 def faststart(media):
     """4 s 640x360, moov atom first (read straight through)."""
-    return media.clip("fast360.mp4", duration=4.0, width=640, height=360, fps=FPS, keyint=FPS,
-                      moov_at_end=False)
+    return media.clip(
+        "fast360.mp4", duration=4.0, width=640, height=360, fps=FPS, keyint=FPS, moov_at_end=False
+    )
 
 
 @pytest.mark.parametrize("ranges", [True, False], ids=["ranges", "no-ranges"])
@@ -83,8 +84,15 @@ def hls_dir(tmp_path_factory, clip_short_ts):
     import av
 
     d = tmp_path_factory.mktemp("hls")
-    with av.open(str(clip_short_ts)) as inp, av.open(str(d / "index.m3u8"), "w", format="hls", options={
-            "hls_time": "1", "hls_list_size": "0", "hls_playlist_type": "vod"}) as out:
+    with (
+        av.open(str(clip_short_ts)) as inp,
+        av.open(
+            str(d / "index.m3u8"),
+            "w",
+            format="hls",
+            options={"hls_time": "1", "hls_list_size": "0", "hls_playlist_type": "vod"},
+        ) as out,
+    ):
         streams = {st.index: out.add_stream_from_template(st) for st in inp.streams}
         for pkt in inp.demux():
             if pkt.dts is not None:
@@ -145,8 +153,17 @@ def test_http_throttled_to_1_mbit_plays_to_the_end(player, faststart):
 
 def test_user_agent_and_headers_reach_the_server(player, faststart):
     with HTTPServer({"/a.mp4": faststart}) as srv:
-        run = player.run("-autoexit", "-vo", "null", "-user_agent", "pyffplay-e2e/1.0",
-                         "-headers", "X-Pyffplay-Test: yes\r\n", srv.url("/a.mp4"), timeout=60)
+        run = player.run(
+            "-autoexit",
+            "-vo",
+            "null",
+            "-user_agent",
+            "pyffplay-e2e/1.0",
+            "-headers",
+            "X-Pyffplay-Test: yes\r\n",
+            srv.url("/a.mp4"),
+            timeout=60,
+        )
         requests = list(srv.behaviour.requests)
     _ok(run)
     assert requests, "no request reached the server"
@@ -233,8 +250,20 @@ def test_rtsp_listen_receives_a_live_stream(player, clip_long):
                 if pkt.dts is not None:
                     pkt.stream = streams[pkt.stream.index]
                     out.mux(pkt)
-    run = player.start("-autoexit", "-t", "2", "-vo", "null", "-rtsp_flags", "listen",
-                       "-listen_timeout", "30", "-rtsp_transport", "tcp", url)
+    run = player.start(
+        "-autoexit",
+        "-t",
+        "2",
+        "-vo",
+        "null",
+        "-rtsp_flags",
+        "listen",
+        "-listen_timeout",
+        "30",
+        "-rtsp_transport",
+        "tcp",
+        url,
+    )
     with RTSPPusher(faststart, url) as pusher:
         run.wait(60)
     assert pusher.error is None or pusher.sent, pusher.error
@@ -251,8 +280,18 @@ def test_rtsp_server_that_never_answers_gives_one_line(player):
     """rtsp:// is opened by FFmpeg's demuxer itself (packets, not bytes), with -timeout."""
     with SilentTCPServer() as srv:
         t0 = time.monotonic()
-        run = player.run("-autoexit", "-vo", "null", "-rtsp_transport", "tcp", "-timeout", "2000000",
-                         f"rtsp://127.0.0.1:{srv.port}/live", trace=False, timeout=60)
+        run = player.run(
+            "-autoexit",
+            "-vo",
+            "null",
+            "-rtsp_transport",
+            "tcp",
+            "-timeout",
+            "2000000",
+            f"rtsp://127.0.0.1:{srv.port}/live",
+            trace=False,
+            timeout=60,
+        )
         elapsed = time.monotonic() - t0
         assert srv.accepted >= 1
     line = _one_error_line(run)
@@ -280,8 +319,23 @@ def test_udp_live_stream_ends_with_autoexit_t(player, clip_short_ts):
 
 def test_ffmpeg_options_pass_through(player, faststart, clip_short_ts):
     # accepted, and playback is normal
-    run = player.run("-autoexit", "-vo", "null", "-probesize", "32768", "-analyzeduration", "0",
-                     "-fflags", "nobuffer", "-threads", "2", "-threads:v", "2", clip_short_ts, timeout=60)
+    run = player.run(
+        "-autoexit",
+        "-vo",
+        "null",
+        "-probesize",
+        "32768",
+        "-analyzeduration",
+        "0",
+        "-fflags",
+        "nobuffer",
+        "-threads",
+        "2",
+        "-threads:v",
+        "2",
+        clip_short_ts,
+        timeout=60,
+    )
     _ok(run)
     assert len(_decoded(run)) >= 0.9 * 6 * FPS
     # a codec option reaches the decoder of the streams its specifier names: only keyframes

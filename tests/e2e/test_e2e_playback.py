@@ -36,8 +36,9 @@ def _watch_window(x11, title, found: dict, timeout=8.0):
         try:
             found["id"] = x11.find_window(title, timeout=timeout)
             found["t"] = time.monotonic()
-        except Exception as e:     # reported by the test, not raised in the thread
+        except Exception as e:  # reported by the test, not raised in the thread
             found["error"] = repr(e)
+
     th = threading.Thread(target=look, daemon=True)
     th.start()
     return th
@@ -60,8 +61,7 @@ def test_plays_720p_to_the_end_in_sync(player, x11, clip_720p):
     # status line: present, and the last one says no frame was dropped
     status = run.status_lines()
     assert len(status) >= 20, f"only {len(status)} status lines: {run.stderr()[-500:]!r}"
-    assert all(s.label == "A-V" for s in status if not math.isnan(s.clock)), \
-        {s.label for s in status}
+    assert all(s.label == "A-V" for s in status if not math.isnan(s.clock)), {s.label for s in status}
     # Frames dropped and A-V are measured by scripts/bench, not asserted: a loaded two-core
     # machine drops some. What is asserted is that playback happened, in order and in sync.
 
@@ -128,14 +128,13 @@ def test_mpegts_through_a_pipe(player, clip_720p_ts):
 def test_pipe_of_a_truncated_ts_does_not_hang(player, clip_short_ts, tmp_path):
     data = clip_short_ts.read_bytes()
     part = tmp_path / "part.ts"
-    part.write_bytes(data[: len(data) * 4 // 10 // 188 * 188])      # ~40 %: ~2.4 s
+    part.write_bytes(data[: len(data) * 4 // 10 // 188 * 188])  # ~40 %: ~2.4 s
     run = player.start("-autoexit", "-", input_cmd=["cat", part])
     rc = run.wait(20)
     _no_traceback(run)
     assert rc == 0, run.stderr()[-2000:]
     frames = _frames(run)
-    assert frames and frames[-1]["pts"] - frames[0]["pts"] >= 1.5, \
-        [f["pts"] for f in frames[-3:]]
+    assert frames and frames[-1]["pts"] - frames[0]["pts"] >= 1.5, [f["pts"] for f in frames[-3:]]
 
 
 def test_pipe_of_a_tiny_ts_does_not_hang(player, clip_short_ts, tmp_path):
@@ -155,7 +154,7 @@ def test_corrupt_bytes_in_the_middle_of_a_ts(player, clip_short_ts, tmp_path):
     data = bytearray(clip_short_ts.read_bytes())
     rnd = random.Random(1234)
     mid = len(data) // 2
-    data[mid: mid + 8192] = bytes(rnd.getrandbits(8) for _ in range(8192))
+    data[mid : mid + 8192] = bytes(rnd.getrandbits(8) for _ in range(8192))
     bad = tmp_path / "corrupt.ts"
     bad.write_bytes(bytes(data))
     run = player.start("-autoexit", bad)
@@ -163,8 +162,10 @@ def test_corrupt_bytes_in_the_middle_of_a_ts(player, clip_short_ts, tmp_path):
     _no_traceback(run)
     assert rc == 0, run.stderr()[-2000:]
     frames = _frames(run)
-    assert frames and frames[-1]["pts"] - frames[0]["pts"] >= 6.0 - 0.6, \
-        (frames[0]["pts"] if frames else None, frames[-1]["pts"] if frames else None)
+    assert frames and frames[-1]["pts"] - frames[0]["pts"] >= 6.0 - 0.6, (
+        frames[0]["pts"] if frames else None,
+        frames[-1]["pts"] if frames else None,
+    )
     assert run.trace()[-1].get("reason") == "eof"
 
 
@@ -241,8 +242,7 @@ def test_autorotate_follows_the_display_matrix(player, x11, media):
 
     from tests.media import decode_frame_index
 
-    clip = media.clip("rot90.mp4", duration=3.0, width=320, height=180, fps=30, keyint=30,
-                      rotation=90)
+    clip = media.clip("rot90.mp4", duration=3.0, width=320, height=180, fps=30, keyint=30, rotation=90)
     title = "pyffplay-rotate"
     run = player.start("-window_title", title, clip)
     wid = x11.find_window(title, timeout=20, proc=run.proc)

@@ -9,7 +9,9 @@ from tests.media import decode_frame_index
 from tests.observe import _wait_until
 
 
-@pytest.mark.parametrize("mode, expected", [("gpu", "opengl"), ("software", "software"), ("auto", "software")])
+@pytest.mark.parametrize(
+    "mode, expected", [("gpu", "opengl"), ("software", "software"), ("auto", "software")]
+)
 def test_each_renderer_shows_the_frame_on_time(player, x11, clip_long, mode, expected):
     title = f"pyffplay-renderer-{mode}"
     run = player.start("-renderer", mode, "-x", "480", "-y", "270", "-window_title", title, clip_long)
@@ -17,9 +19,11 @@ def test_each_renderer_shows_the_frame_on_time(player, x11, clip_long, mode, exp
     run.wait_clock(1.5, timeout=20)
     x11.key(wid, "p")
     status = run.wait_status(lambda s: s.clock == s.clock, 5)
+
     def still():
         a, b = x11.screenshot(wid), x11.screenshot(wid)
         return [a] if np.array_equal(a, b) else None
+
     shot = _wait_until(still, 10, 0.1, what="a still picture")[0]
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]

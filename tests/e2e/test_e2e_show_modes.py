@@ -59,8 +59,12 @@ def test_audio_without_a_picture_shows_the_scrolling_spectrum(player, x11, mp3_p
     run.wait_clock(1.5, timeout=20)
     assert x11.geometry(wid)[2:] == (640, 480)  # ffplay's default window
     first = x11.screenshot(wid)
-    _wait_until(lambda: _lit(x11.screenshot(wid)).sum() > _lit(first).sum() + 200, 10, 0.1,
-                what="the spectrum to grow column by column")
+    _wait_until(
+        lambda: _lit(x11.screenshot(wid)).sum() > _lit(first).sum() + 200,
+        10,
+        0.1,
+        what="the spectrum to grow column by column",
+    )
     shot = x11.screenshot(wid)
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]
@@ -77,8 +81,11 @@ def test_w_cycles_video_waves_rdft_and_back(player, x11, clip_long):
     run.wait_clock(1.0, timeout=20)
     for expected in ("waves", "rdft", "video"):
         x11.key(wid, "w")
-        _wait_until(lambda e=expected: [m["mode"] for m in run.events("show_mode")][-1:] == [e], 10,
-                    what=f"show mode {expected}")
+        _wait_until(
+            lambda e=expected: [m["mode"] for m in run.events("show_mode")][-1:] == [e],
+            10,
+            what=f"show mode {expected}",
+        )
         if expected == "waves":
             # white bars around each channel's centre line, blue line between the channels
             def waves_seen():
@@ -86,6 +93,7 @@ def test_w_cycles_video_waves_rdft_and_back(player, x11, clip_long):
                 white = (shot.min(axis=2) > 200).sum(axis=1)
                 blue = (shot[:, :, 2] > 200) & (shot[:, :, 0] < 50)
                 return white.sum() > 500 and blue.sum(axis=1).max() > 300
+
             _wait_until(waves_seen, 10, 0.1, what="the waveform")
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]
@@ -124,6 +132,7 @@ def test_terminal_shows_the_spectrum_of_audio(term, mp3_plain):
     def drawn():
         scr = term.screen()
         return scr.picture_rect() is not None and int(np.abs(scr.bg).sum() + np.abs(scr.fg).sum()) > 0
+
     _wait_until(drawn, 10, 0.1, what="spectrum cells")
     term.keys("q")
     assert run.wait_exit() == 0

@@ -33,8 +33,11 @@ def _tone(mon, t0: float, t1: float) -> float:
 
 
 def _first_frame_time(run) -> float:
-    frames = _wait_until(lambda: [e for e in run.trace() if e["ev"] == "frame"] if run.trace_path.exists() else None,
-                         20, what="a frame shown")
+    frames = _wait_until(
+        lambda: [e for e in run.trace() if e["ev"] == "frame"] if run.trace_path.exists() else None,
+        20,
+        what="a frame shown",
+    )
     return frames[0]["t"]
 
 
@@ -78,7 +81,10 @@ def test_a_key_switches_the_heard_track_at_once(player, x11, audio_monitor, trac
     assert rc == 0, run.stderr()[-2000:]
     switch = run.events("stream")
     assert [(e["type"], e["from"], e["to"]) for e in switch] == [
-        ("audio", 1, 2), ("subtitle", 3, 4), ("subtitle", 4, -1)], switch
+        ("audio", 1, 2),
+        ("subtitle", 3, 4),
+        ("subtitle", 4, -1),
+    ], switch
     assert "Switch audio stream from #1 to #2" in run.stderr()
     before = _tone(mon, k0 - 0.7, k0)
     after = _tone(mon, switch[0]["t"] + 0.25, switch[0]["t"] + 1.0)
@@ -98,16 +104,25 @@ def test_a_key_switches_the_heard_track_at_once(player, x11, audio_monitor, trac
 
 def test_api_cycles_streams_and_reports_them(tracks_clip):
     events = []
-    with pyffplay.Player(str(tracks_clip), vo="null", ao="null", autoexit=True, t=3,
-                         on_event=lambda n, d: events.append((n, d))) as p:
+    with pyffplay.Player(
+        str(tracks_clip),
+        vo="null",
+        ao="null",
+        autoexit=True,
+        t=3,
+        on_event=lambda n, d: events.append((n, d)),
+    ) as p:
         p.play()
         _wait_until(lambda: p.position is not None, 20, what="playing")
         assert [s["index"] for s in p.streams if s["selected"]] == [0, 1, 3]
         p.cycle_stream("audio")
         _wait_until(lambda: [s["index"] for s in p.streams if s["selected"]] == [0, 2, 3], 10, what="audio 2")
         p.cycle_stream("program")  # video (only one: stays), audio back to 1, subtitle to 4
-        _wait_until(lambda: [s["index"] for s in p.streams if s["selected"]] == [0, 1, 4], 10,
-                    what="audio 1 and subtitle 4")
+        _wait_until(
+            lambda: [s["index"] for s in p.streams if s["selected"]] == [0, 1, 4],
+            10,
+            what="audio 1 and subtitle 4",
+        )
         assert p.wait(30) == "eof", p.error
     switches = [(d["type"], d["old"], d["new"]) for n, d in events if n == "stream"]
     assert switches == [("audio", 1, 2), ("audio", 2, 1), ("subtitle", 3, 4)], switches

@@ -109,7 +109,7 @@ def _box_green(shot: np.ndarray) -> np.ndarray:
     mask = green_mask(shot)
     w = shot.shape[1]
     mask[:, : w // 4] = False
-    mask[:, w * 3 // 4:] = False
+    mask[:, w * 3 // 4 :] = False
     return mask
 
 
@@ -134,7 +134,7 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 def _has_text(shot: np.ndarray) -> bool:
     """White glyph pixels with dark outline pixels in the lower fifth, around the centre."""
     h, w = shot.shape[:2]
-    region = shot[h * 4 // 5:, w // 5: w * 4 // 5]
+    region = shot[h * 4 // 5 :, w // 5 : w * 4 // 5]
     return int(white_mask(region).sum()) > 30 and int(dark_mask(region).sum()) > 30
 
 
@@ -178,7 +178,7 @@ def test_text_subtitle_shows_white_outlined_at_the_bottom_at_its_times(player, x
     # Bottom-centred: the white glyphs' box is centred horizontally, in the lower part.
     for idx, shot in shots:
         if _in_cue(idx, TEXT_CUES) is True:
-            box = _bbox(white_mask(shot[H // 2:]))
+            box = _bbox(white_mask(shot[H // 2 :]))
             assert box is not None
             cx = box[0] + box[2] / 2
             assert abs(cx - W / 2) < W * 0.05, (idx, box)
@@ -201,8 +201,12 @@ def test_t_turns_the_subtitle_off_at_once(player, x11, pgs_clip):
     run = player.start("-window_title", title, pgs_clip)
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     # Wait for the long second cue, then cycle subtitles: one stream, so t turns them off.
-    _wait_until(lambda: (lambda s: _index(s) > 4.3 * FPS and _box_green(s[..., :3]).sum() > 100)(
-        x11.screenshot(wid)), 30, 0.05, what="the second cue on screen")
+    _wait_until(
+        lambda: (lambda s: _index(s) > 4.3 * FPS and _box_green(s[..., :3]).sum() > 100)(x11.screenshot(wid)),
+        30,
+        0.05,
+        what="the second cue on screen",
+    )
     x11.key(wid, "t")
     _wait_until(lambda: run.events("stream"), 10, what="the stream event")
 
@@ -231,8 +235,9 @@ def test_sub_file_is_shown_and_cycles_with_t(player, x11, plain_clip, srt_file):
     shots = _watch(run, x11, wid, until_index=round(6.0 * FPS))
     assert run.wait(20) == 0, run.stderr()[-2000:]
     assert [(e["from"], e["to"]) for e in run.events("stream")] == [(1, -1), (-1, 1)]
-    assert any(_has_text(s) for idx, s in shots if _in_cue(idx, TEXT_CUES) is True), \
+    assert any(_has_text(s) for idx, s in shots if _in_cue(idx, TEXT_CUES) is True), (
         "the external subtitle did not come back after t"
+    )
 
 
 def test_bad_sub_file_is_one_line_and_exit_1(player, plain_clip, tmp_path):
@@ -250,8 +255,12 @@ def test_terminal_shows_the_subtitle_line_above_the_status(term, srt_clip, pgs_c
         return scr.row_text(scr.rows - 2).strip()
 
     _wait_until(lambda: subtitle_row() == "Subtitle one", 30, 0.05, what="the first cue's line")
-    _wait_until(lambda: subtitle_row() != "Subtitle one" and "Subtitle one" not in term.text(), 10, 0.05,
-                what="the first cue gone")
+    _wait_until(
+        lambda: subtitle_row() != "Subtitle one" and "Subtitle one" not in term.text(),
+        10,
+        0.05,
+        what="the first cue gone",
+    )
     _wait_until(lambda: subtitle_row() == "The second subtitle line", 10, 0.05, what="the second cue's line")
     term.keys("q")
     assert run.wait_exit() == 0
@@ -275,5 +284,7 @@ def test_api_lists_the_sub_file_as_a_stream(plain_clip, srt_file):
         p.play()
         _wait_until(lambda: p.streams, 20, what="the streams")
         assert [(s["index"], s["type"], s["codec"], s["selected"]) for s in p.streams] == [
-            (0, "video", "h264", True), (1, "subtitle", "srt", True)], p.streams
+            (0, "video", "h264", True),
+            (1, "subtitle", "srt", True),
+        ], p.streams
         assert p.wait(30) == "eof", p.error

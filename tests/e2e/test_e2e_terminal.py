@@ -24,12 +24,25 @@ import time
 import numpy as np
 import pytest
 
-from tests.e2e.tmux_term import (CMD_TIMEOUT, COLS, HALF_BLOCK, QUIT_BUDGET, ROWS, WIDE_RECT,
-                                 PaneRun, Screen, Term, _poll, _proc_stat, parse_status)
+from tests.e2e.tmux_term import (
+    CMD_TIMEOUT,
+    COLS,
+    HALF_BLOCK,
+    QUIT_BUDGET,
+    ROWS,
+    WIDE_RECT,
+    PaneRun,
+    Screen,
+    Term,
+    _poll,
+    _proc_stat,
+    parse_status,
+)
 
 # ---------------------------------------------------------------------------------------
 # clips
 # ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def clip_wide(media):
@@ -59,8 +72,8 @@ def clip_seek(media):
 # checks shared by the tests
 # ---------------------------------------------------------------------------------------
 
-def _finish(term: Term, run: PaneRun, stty_before: str, reason: str,
-            timeout: float = CMD_TIMEOUT) -> dict:
+
+def _finish(term: Term, run: PaneRun, stty_before: str, reason: str, timeout: float = CMD_TIMEOUT) -> dict:
     """After the player ends: clean exit, terminal as before, trace closed with reason."""
     rc = run.wait_exit(timeout)
     term.assert_main_screen(f"after the exit ({reason})")
@@ -83,11 +96,11 @@ def _wait_still(run: PaneRun, timeout: float) -> float:
         same = s is not None and last[0] is not None and s[0] == last[0][0]
         last[0] = s
         return s[0] if same else None
+
     return _poll(look, timeout, "the clock to stop", interval=0.1)
 
 
-def _screen_when(term: Term, pred, timeout: float, what: str,
-                 rect: tuple | None = None) -> Screen:
+def _screen_when(term: Term, pred, timeout: float, what: str, rect: tuple | None = None) -> Screen:
     """Poll captures until one shows a whole picture (``rect`` when given) and satisfies
     ``pred(screen, frame_index)``.
 
@@ -107,11 +120,11 @@ def _screen_when(term: Term, pred, timeout: float, what: str,
         idx = scr.frame_index()
         seen.append((r, idx, scr.row_text(ROWS - 1).strip()))
         return scr if pred(scr, idx) else None
+
     try:
         return _poll(look, timeout, what, interval=0.02)
     except AssertionError as e:
-        raise AssertionError(f"{e}; last captures (rect, index, status): {seen[-4:]}") \
-            from None
+        raise AssertionError(f"{e}; last captures (rect, index, status): {seen[-4:]}") from None
 
 
 def _still_index(term: Term, timeout: float = 2.0) -> int:
@@ -124,10 +137,10 @@ def _still_index(term: Term, timeout: float = 2.0) -> int:
             last[0] = None
             return None
         rows = [scr.row_text(r) for r in range(ROWS - 1)]
-        same = last[0] is not None and last[0][0] == rows and \
-            np.array_equal(last[0][1], scr.picture_rgb())
+        same = last[0] is not None and last[0][0] == rows and np.array_equal(last[0][1], scr.picture_rgb())
         last[0] = (rows, scr.picture_rgb())
         return ("idx", scr.frame_index()) if same else None
+
     return _poll(look, timeout, "a still picture", interval=0.05)[1]
 
 
@@ -135,6 +148,7 @@ def _index_matches_status(fps: int, tolerance: float = 0.25):
     def pred(scr: Screen, idx: int) -> bool:
         st = parse_status(scr.row_text(ROWS - 1))
         return st is not None and abs(idx / fps - st[0]) <= tolerance
+
     return pred
 
 
@@ -144,8 +158,13 @@ def _wait_picture_near(term: Term, seconds: float, fps: int, timeout: float = 4.
     The picture, not the status line: the status shows the master (audio) clock, which
     may reach the seek target before the first video frame of the new position is shown.
     """
-    scr = _screen_when(term, lambda scr, idx: abs(idx / fps - seconds) < 1.6, timeout,
-                       f"a picture near {seconds:.1f} s", rect=WIDE_RECT)
+    scr = _screen_when(
+        term,
+        lambda scr, idx: abs(idx / fps - seconds) < 1.6,
+        timeout,
+        f"a picture near {seconds:.1f} s",
+        rect=WIDE_RECT,
+    )
     return scr.frame_index()
 
 
@@ -159,16 +178,16 @@ def _clock_at(frames: list[dict], t: float) -> float:
 def _check_seek(trace: list[dict], t_key: float, incr: float, keyint: float) -> dict:
     frames = [e for e in trace if e["ev"] == "frame"]
     seeks = [e for e in trace if e["ev"] == "seek" and e["t_req"] >= t_key - 0.005]
-    assert seeks, f"no seek event after the key at {t_key}: " \
-                  f"{[e for e in trace if e['ev'] == 'seek']}"
+    assert seeks, f"no seek event after the key at {t_key}: {[e for e in trace if e['ev'] == 'seek']}"
     sk = seeks[0]
     assert sk["t_req"] - t_key < 0.5, f"seek requested {sk['t_req'] - t_key:.3f}s after the key"
     expected = max(0.0, _clock_at(frames, sk["t_req"]) + incr)
     assert abs(sk["target"] - expected) <= 0.35, (sk, expected)
     new = [f for f in frames if f["serial"] == sk["serial"]]
     assert new, f"no frame of the seek's serial {sk['serial']}"
-    assert abs(new[0]["pts"] - sk["target"]) <= keyint + 0.05, \
+    assert abs(new[0]["pts"] - sk["target"]) <= keyint + 0.05, (
         f"first frame after the seek at pts {new[0]['pts']}, target {sk['target']}"
+    )
     assert sk["t"] - sk["t_req"] <= 1.0, f"seek took {sk['t'] - sk['t_req']:.3f}s"
     return sk
 
@@ -177,8 +196,8 @@ def _check_seek(trace: list[dict], t_key: float, incr: float, keyint: float) -> 
 # the tests
 # ---------------------------------------------------------------------------------------
 
-def test_truecolor_picture_fills_the_width_centred_with_status_on_the_bottom_row(
-        term, clip_wide):
+
+def test_truecolor_picture_fills_the_width_centred_with_status_on_the_bottom_row(term, clip_wide):
     assert term.shell('test -z "$DISPLAY$WAYLAND_DISPLAY"') == 0, "a display is set"
     before = term.stty()
     run = term.start_player(clip_wide)
@@ -194,7 +213,7 @@ def test_truecolor_picture_fills_the_width_centred_with_status_on_the_bottom_row
     area = ROWS - 1
     assert rect == WIDE_RECT, f"picture at {rect} (x, y, w, h), expected {WIDE_RECT}"
     for r in range(y, y + h):
-        assert "".join(scr.chars[r][x:x + w]) == HALF_BLOCK * w, f"row {r} is not all cells"
+        assert "".join(scr.chars[r][x : x + w]) == HALF_BLOCK * w, f"row {r} is not all cells"
     for r in list(range(0, y)) + list(range(y + h, area)):
         assert not scr.row_text(r), f"row {r} outside the picture is not blank"
 
@@ -204,15 +223,19 @@ def test_truecolor_picture_fills_the_width_centred_with_status_on_the_bottom_row
     assert st[1] == "A-V", st
 
     # it is the video: the frame index read from the cells follows the clock
-    _screen_when(term, _index_matches_status(30), 2.0,
-                 "the frame index on the screen to match the status clock", rect=WIDE_RECT)
+    _screen_when(
+        term,
+        _index_matches_status(30),
+        2.0,
+        "the frame index on the screen to match the status clock",
+        rect=WIDE_RECT,
+    )
 
     t0 = term.keys("q")
     ex = _finish(term, run, before, "quit")
     print(f"q -> exit event {ex['t'] - t0:.3f}s, -> prompt seen {run.t_prompt - t0:.3f}s")
     assert ex["t"] - t0 <= QUIT_BUDGET, f"q took {ex['t'] - t0:.3f}s to the exit event"
-    assert run.t_prompt - t0 <= QUIT_BUDGET, \
-        f"prompt back {run.t_prompt - t0:.3f}s after q"
+    assert run.t_prompt - t0 <= QUIT_BUDGET, f"prompt back {run.t_prompt - t0:.3f}s after q"
 
 
 def test_256_colours_when_forced_and_4_3_is_centred_horizontally(term, clip_43):
@@ -228,13 +251,18 @@ def test_256_colours_when_forced_and_4_3_is_centred_horizontally(term, clip_43):
     left, right = x, COLS - (x + w)
     assert abs(left - right) <= 1, f"not centred: {left=} {right=}"
     for r in range(y, y + h):
-        assert "".join(scr.chars[r][x:x + w]) == HALF_BLOCK * w, f"row {r} is not all cells"
-        margins = "".join(scr.chars[r][:x]) + "".join(scr.chars[r][x + w:])
+        assert "".join(scr.chars[r][x : x + w]) == HALF_BLOCK * w, f"row {r} is not all cells"
+        margins = "".join(scr.chars[r][:x]) + "".join(scr.chars[r][x + w :])
         assert not margins.strip(), f"row {r}: something beside the picture: {margins!r}"
     st = parse_status(scr.row_text(ROWS - 1))
     assert st is not None, scr.row_text(ROWS - 1)
-    _screen_when(term, _index_matches_status(30), 2.0,
-                 "the frame index on the screen to match the status clock", rect=(x, y, w, h))
+    _screen_when(
+        term,
+        _index_matches_status(30),
+        2.0,
+        "the frame index on the screen to match the status clock",
+        rect=(x, y, w, h),
+    )
 
     t0 = term.keys("q")
     ex = _finish(term, run, before, "quit")
@@ -259,12 +287,12 @@ def test_space_pauses_step_and_resume_and_other_keys(term, clip_wide):
 
     # s: one frame forward, still paused
     t_step = term.keys("s")
-    idx_step = _poll(lambda: (lambda i: i if i != idx_paused else None)(_still_index(term)),
-                     2.0, "the stepped frame")
-    assert idx_step in (idx_paused + 1, idx_paused + 2), \
-        f"step went from frame {idx_paused} to {idx_step}"
+    idx_step = _poll(
+        lambda: (lambda i: i if i != idx_paused else None)(_still_index(term)), 2.0, "the stepped frame"
+    )
+    assert idx_step in (idx_paused + 1, idx_paused + 2), f"step went from frame {idx_paused} to {idx_step}"
     s1 = run.status()
-    time.sleep(0.3)   # nothing to poll for: checking that nothing happens
+    time.sleep(0.3)  # nothing to poll for: checking that nothing happens
     assert run.status() == s1 and _still_index(term) == idx_step, "not paused after s"
 
     # second space: playing again, from where it stopped
@@ -335,9 +363,8 @@ def test_piped_input_takes_keys_from_the_terminal(term, clip_seek):
     _check_seek(run.trace(), t_seek, 10, keyint=1.0)
 
 
-def test_autoexit_at_the_end_restores_the_terminal_256_colours_by_default(make_term,
-                                                                          clip_tiny):
-    term = make_term(colorterm=None)     # TERM from tmux, no COLORTERM: 256 colours
+def test_autoexit_at_the_end_restores_the_terminal_256_colours_by_default(make_term, clip_tiny):
+    term = make_term(colorterm=None)  # TERM from tmux, no COLORTERM: 256 colours
     assert "direct" not in term.tmux("show-options", "-gv", "default-terminal")
     before = term.stty()
     run = term.start_player("-autoexit", clip_tiny)
@@ -356,7 +383,7 @@ def test_signals_quit_and_restore_the_terminal(term, clip_wide, how):
     run.wait_playing(1.0)
     t0 = time.monotonic()
     if how == "SIGINT":
-        term.keys("C-c")           # from the terminal, to the foreground process group
+        term.keys("C-c")  # from the terminal, to the foreground process group
     else:
         os.kill(run.pid, signal.SIGTERM)
     ex = _finish(term, run, before, "signal")
@@ -386,11 +413,20 @@ def test_ctrl_z_gives_the_terminal_back_and_fg_resumes(term, clip_wide):
     assert term.alternate_on(), "not on the alternate screen after fg"
     assert not term.cursor_visible(), "cursor shown after fg"
     # fg cleared the screen: a whole picture again, from where it stopped
-    _screen_when(term, lambda scr, idx: abs(idx / 30 - c_stop) < 0.6, 3.0,
-                 f"the picture near {c_stop:.2f} s redrawn after fg", rect=WIDE_RECT)
-    _screen_when(term, lambda scr, idx: idx / 30 >= c_stop + 0.5
-                 and _index_matches_status(30)(scr, idx), 4.0,
-                 "the picture to play on after fg", rect=WIDE_RECT)
+    _screen_when(
+        term,
+        lambda scr, idx: abs(idx / 30 - c_stop) < 0.6,
+        3.0,
+        f"the picture near {c_stop:.2f} s redrawn after fg",
+        rect=WIDE_RECT,
+    )
+    _screen_when(
+        term,
+        lambda scr, idx: idx / 30 >= c_stop + 0.5 and _index_matches_status(30)(scr, idx),
+        4.0,
+        "the picture to play on after fg",
+        rect=WIDE_RECT,
+    )
 
     t0 = term.keys("q")
     ex = _finish(term, run, before, "quit")
@@ -405,6 +441,7 @@ def test_ctrl_z_gives_the_terminal_back_and_fg_resumes(term, clip_wide):
     assert all(b >= a for a, b in zip(pts, pts[1:])), f"pts going back after fg: {pts}"
     repeats = sum(b == a for a, b in zip(pts, pts[1:]))
     assert repeats <= 2, f"{repeats} repeated frames after fg: {pts}"
-    assert abs(pts[0] - before_stop[-1]["pts"]) <= 0.5, \
+    assert abs(pts[0] - before_stop[-1]["pts"]) <= 0.5, (
         f"resumed at {pts[0]}, stopped at {before_stop[-1]['pts']}"
+    )
     assert pts[-1] - pts[0] >= 0.4, pts

@@ -68,8 +68,9 @@ def test_video_decoder_failure_plays_on_with_audio_and_clears_the_picture(player
 @pytest.mark.e2e
 @pytest.mark.parametrize("where", ["audio", "audio_output"])
 def test_audio_failure_plays_on_with_video(player, clip_short, where):
-    run = player.run("-autoexit", *QUIET, "-vo", "null", clip_short, env=_fault(f"{where}:40"),
-                     timeout=CLIP_SECONDS + 20)
+    run = player.run(
+        "-autoexit", *QUIET, "-vo", "null", clip_short, env=_fault(f"{where}:40"), timeout=CLIP_SECONDS + 20
+    )
     assert run.proc.returncode == 0, run.stderr()[-1500:]
     what = "audio decoding" if where == "audio" else "the audio output"
     assert _lines(run) == [f"pyffplay: warning: {what} failed; playing on without audio"]
@@ -78,17 +79,30 @@ def test_audio_failure_plays_on_with_video(player, clip_short, where):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("where,args,message", [
-    ("audio", ["-vn"], "audio decoding failed (internal error)"),
-    ("audio_output", ["-vn"], "the audio output failed (internal error)"),
-    ("video", ["-an"], "video decoding failed (internal error)"),
-    ("read", [], "reading the input failed (internal error)"),
-], ids=["audio-decoder-audio-only", "audio-callback-audio-only", "video-decoder-video-only", "read-thread"])
+@pytest.mark.parametrize(
+    "where,args,message",
+    [
+        ("audio", ["-vn"], "audio decoding failed (internal error)"),
+        ("audio_output", ["-vn"], "the audio output failed (internal error)"),
+        ("video", ["-an"], "video decoding failed (internal error)"),
+        ("read", [], "reading the input failed (internal error)"),
+    ],
+    ids=["audio-decoder-audio-only", "audio-callback-audio-only", "video-decoder-video-only", "read-thread"],
+)
 @pytest.mark.parametrize("autoexit", [True, False], ids=["autoexit", "no-autoexit"])
-def test_failure_with_nothing_left_to_play_ends_with_one_line(player, clip_short, where, args, message,
-                                                              autoexit):
-    run = player.run(*(["-autoexit"] if autoexit else []), *QUIET, "-vo", "null", *args, clip_short,
-                     env=_fault(f"{where}:20"), timeout=15)
+def test_failure_with_nothing_left_to_play_ends_with_one_line(
+    player, clip_short, where, args, message, autoexit
+):
+    run = player.run(
+        *(["-autoexit"] if autoexit else []),
+        *QUIET,
+        "-vo",
+        "null",
+        *args,
+        clip_short,
+        env=_fault(f"{where}:20"),
+        timeout=15,
+    )
     assert run.proc.returncode == 1, run.stderr()[-1500:]
     assert _lines(run) == [f"pyffplay: {message}"]
     assert _thread_error(run)["where"] == where
@@ -103,11 +117,22 @@ def test_input_reader_failure_plays_what_was_read_then_one_line(player, media):
     plays, then the player ends with the reader's line and exit 1. (An MP4 with its moov
     atom first opens from its first bytes; -avio_mem 256k keeps the reader at most
     256 KiB ahead, so it fails while the player plays.)"""
-    clip = media.clip("faststart360.mp4", duration=6.0, width=640, height=360, fps=30, keyint=30,
-                      moov_at_end=False)
+    clip = media.clip(
+        "faststart360.mp4", duration=6.0, width=640, height=360, fps=30, keyint=30, moov_at_end=False
+    )
     half = clip.stat().st_size // 2
-    run = player.run("-autoexit", *QUIET, "-vo", "null", "-avio_mem", "256k", "-", input_cmd=["cat", clip],
-                     env=_fault(f"input:{half}"), timeout=30)
+    run = player.run(
+        "-autoexit",
+        *QUIET,
+        "-vo",
+        "null",
+        "-avio_mem",
+        "256k",
+        "-",
+        input_cmd=["cat", clip],
+        env=_fault(f"input:{half}"),
+        timeout=30,
+    )
     assert run.proc.returncode == 1, run.stderr()[-1500:]
     assert _lines(run) == ["pyffplay: pipe:: reading the input failed (internal error)"]
     assert _thread_error(run)["where"] == "read"
@@ -116,8 +141,18 @@ def test_input_reader_failure_plays_what_was_read_then_one_line(player, media):
 
 @pytest.mark.e2e
 def test_debug_loglevel_prints_the_detail(player, clip_short):
-    run = player.run("-autoexit", "-hide_banner", "-vo", "null", "-an", "-loglevel", "debug", clip_short,
-                     env=_fault("video:5"), timeout=15)
+    run = player.run(
+        "-autoexit",
+        "-hide_banner",
+        "-vo",
+        "null",
+        "-an",
+        "-loglevel",
+        "debug",
+        clip_short,
+        env=_fault("video:5"),
+        timeout=15,
+    )
     assert run.proc.returncode == 1
     err = run.stderr()
     trace_at = err.find("Traceback")

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
-from tests.observe import STATUS_RE, _wait_until, read_trace
 from tests.media import decode_frame_index
+from tests.observe import STATUS_RE, _wait_until, read_trace
 
 COLS, ROWS = 160, 50
 PS1 = "PYFFTEST$ "
 HALF_BLOCK = "\u2584"  # ▄: foreground = lower half, background = upper half
-QUIT_BUDGET = 1.0      # q -> exit event: 200 ms is the aim (scripts/bench); generous here
+QUIT_BUDGET = 1.0  # q -> exit event: 200 ms is the aim (scripts/bench); generous here
 # A 16:9 picture in the 160 x 49 cells above the status row: 160 wide, 160 / (16/9) / 2 =
 # 45 rows (cells are 1 pixel across, 2 down), 4 rows left over: 2 above, 2 below.
 WIDE_RECT = (0, 2, 160, 45)
@@ -35,14 +35,28 @@ CMD_TIMEOUT = 10.0
 _server_numbers = itertools.count(1)
 
 
-
 # ---------------------------------------------------------------------------------------
 # the screen: capture-pane -e parsed into cells
 # ---------------------------------------------------------------------------------------
 
-_XTERM16 = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
-            (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
-            (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
+_XTERM16 = [
+    (0, 0, 0),
+    (205, 0, 0),
+    (0, 205, 0),
+    (205, 205, 0),
+    (0, 0, 238),
+    (205, 0, 205),
+    (0, 205, 205),
+    (229, 229, 229),
+    (127, 127, 127),
+    (255, 0, 0),
+    (0, 255, 0),
+    (255, 255, 0),
+    (92, 92, 255),
+    (255, 0, 255),
+    (0, 255, 255),
+    (255, 255, 255),
+]
 _CUBE = (0, 95, 135, 175, 215, 255)
 
 
@@ -65,9 +79,9 @@ class Screen:
     """One capture of the pane: characters and colours of every cell."""
 
     chars: list[list[str]]
-    fg: np.ndarray            # (rows, cols, 3) int, -1 = default colour
+    fg: np.ndarray  # (rows, cols, 3) int, -1 = default colour
     bg: np.ndarray
-    sgr_modes: set            # colour forms seen: "rgb", "256", "16"
+    sgr_modes: set  # colour forms seen: "rgb", "256", "16"
     raw: str
 
     @property
@@ -79,8 +93,7 @@ class Screen:
 
     def picture_rect(self) -> tuple[int, int, int, int] | None:
         """(x, y, w, h) of the bounding box of the half-block cells."""
-        cells = [(r, c) for r, row in enumerate(self.chars) for c, ch in enumerate(row)
-                 if ch == HALF_BLOCK]
+        cells = [(r, c) for r, row in enumerate(self.chars) for c, ch in enumerate(row) if ch == HALF_BLOCK]
         if not cells:
             return None
         rs = [r for r, _ in cells]
@@ -94,8 +107,8 @@ class Screen:
         assert rect is not None, "no picture on the screen"
         x, y, w, h = rect
         out = np.zeros((2 * h, w, 3), dtype=np.uint8)
-        out[0::2] = np.clip(self.bg[y:y + h, x:x + w], 0, 255)
-        out[1::2] = np.clip(self.fg[y:y + h, x:x + w], 0, 255)
+        out[0::2] = np.clip(self.bg[y : y + h, x : x + w], 0, 255)
+        out[1::2] = np.clip(self.fg[y : y + h, x : x + w], 0, 255)
         return out
 
     def frame_index(self) -> int:
@@ -124,7 +137,7 @@ def parse_capture(raw: str, cols: int) -> Screen:
                 cur_fg = cur_bg = (-1, -1, -1)
             elif p in (38, 48) and i + 1 < len(ps):
                 if ps[i + 1] == 2 and i + 4 < len(ps):
-                    colour = tuple(ps[i + 2:i + 5])
+                    colour = tuple(ps[i + 2 : i + 5])
                     modes.add("rgb")
                     i += 4
                 elif ps[i + 1] == 5 and i + 2 < len(ps):
@@ -183,6 +196,7 @@ def parse_status(text: str):
 # tmux
 # ---------------------------------------------------------------------------------------
 
+
 def _poll(pred, timeout: float, what: str, interval: float = 0.01):
     """observe._wait_until, failing the test (AssertionError) when time runs out."""
     try:
@@ -197,7 +211,7 @@ def _proc_stat(pid: int) -> tuple[str, int] | None:
         data = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    rest = data[data.rindex(")") + 2:].split()
+    rest = data[data.rindex(")") + 2 :].split()
     return rest[0], int(rest[1])
 
 
@@ -226,34 +240,62 @@ class Term:
         self.socket = f"pyffplay-test-{os.getpid()}-{next(_server_numbers)}"
         self.prompts_path = workdir / "prompts"
         self._n = 0
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "TMUX_PANE", "COLORTERM",
-                            "LC_ALL", "LC_CTYPE", "PROMPT_COMMAND", "TERM")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in (
+                "DISPLAY",
+                "WAYLAND_DISPLAY",
+                "TMUX",
+                "TMUX_PANE",
+                "COLORTERM",
+                "LC_ALL",
+                "LC_CTYPE",
+                "PROMPT_COMMAND",
+                "TERM",
+            )
+        }
         if pulse:
             env["PULSE_SERVER"] = pulse
         if colorterm:
             env["COLORTERM"] = colorterm
-        env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", PYTHONPATH=str(REPO),
-                   HISTFILE="/dev/null",
-                   PROMPT_COMMAND=f"echo $? >> {shlex.quote(str(self.prompts_path))}")
+        env.update(
+            LANG="C.UTF-8",
+            LC_ALL="C.UTF-8",
+            PYTHONPATH=str(REPO),
+            HISTFILE="/dev/null",
+            PROMPT_COMMAND=f"echo $? >> {shlex.quote(str(self.prompts_path))}",
+        )
         self.env = env
         # tmux starts the command with `sh -c`; dash does not pass an inherited PS1 on
-        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", str(COLS),
-                  "-y", str(ROWS), f"PS1={shlex.quote(PS1)} exec bash --norc --noprofile")
+        self.tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            str(COLS),
+            "-y",
+            str(ROWS),
+            f"PS1={shlex.quote(PS1)} exec bash --norc --noprofile",
+        )
         self.pane_pid = int(self.fmt("#{pane_pid}"))
         self.socket_path = self.fmt("#{socket_path}")
         if os.environ.get("PYFFPLAY_TEST_PANE_LOG") == "1":
             # everything the pane receives, in order, for a post-mortem (changes timing)
-            self.tmux("pipe-pane", "-t", "t", "-o",
-                      f"cat > {shlex.quote(str(workdir / 'pane-output.bin'))}")
+            self.tmux("pipe-pane", "-t", "t", "-o", f"cat > {shlex.quote(str(workdir / 'pane-output.bin'))}")
         _poll(lambda: len(self.prompts()) >= 1, CMD_TIMEOUT, "the first shell prompt")
         size = self.fmt("#{pane_width}x#{pane_height}")
         assert size == f"{COLS}x{ROWS}", f"pane is {size}"
 
     # --- tmux ------------------------------------------------------------------------------
     def tmux(self, *args: str) -> str:
-        r = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                           text=True, env=self.env, timeout=10)
+        r = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, env=self.env, timeout=10
+        )
         if r.returncode != 0:
             raise AssertionError(f"tmux {' '.join(args)} failed: {r.stderr.strip()}")
         return r.stdout
@@ -278,8 +320,9 @@ class Term:
         return parse_capture(self.tmux("capture-pane", "-p", "-e", "-t", "t"), COLS)
 
     def bottom_row(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "t", "-S", str(ROWS - 1), "-E",
-                         str(ROWS - 1)).rstrip("\n")
+        return self.tmux("capture-pane", "-p", "-t", "t", "-S", str(ROWS - 1), "-E", str(ROWS - 1)).rstrip(
+            "\n"
+        )
 
     def alternate_on(self) -> bool:
         return self.fmt("#{alternate_on}") == "1"
@@ -296,8 +339,7 @@ class Term:
 
     def wait_prompt(self, after: int, timeout: float = CMD_TIMEOUT) -> tuple[int, float]:
         """Wait for prompt number ``after + 1``; returns (the command's $?, when seen)."""
-        p = _poll(lambda: self.prompts()[after:], timeout,
-                  f"shell prompt #{after + 1}", interval=0.002)
+        p = _poll(lambda: self.prompts()[after:], timeout, f"shell prompt #{after + 1}", interval=0.002)
         return int(p[0]), time.monotonic()
 
     def shell(self, command: str, timeout: float = CMD_TIMEOUT) -> int:
@@ -317,15 +359,16 @@ class Term:
         assert not self.alternate_on(), f"{when}: still on the alternate screen"
         assert self.cursor_visible(), f"{when}: cursor still hidden"
         text = self.text()
-        assert HALF_BLOCK not in text, \
-            f"{when}: picture cells left on the main screen:\n" + text.rstrip("\n")
+        assert HALF_BLOCK not in text, f"{when}: picture cells left on the main screen:\n" + text.rstrip("\n")
         lines = [ln for ln in text.split("\n") if ln.strip()]
-        assert lines and lines[-1].rstrip() == PS1.rstrip(), \
+        assert lines and lines[-1].rstrip() == PS1.rstrip(), (
             f"{when}: the shell prompt is not the last line:\n" + text.rstrip("\n")
+        )
 
     # --- the player ------------------------------------------------------------------------
-    def start_player(self, *args, pipe_from: Path | None = None,
-                     prefix: str = "", redirect: str = "") -> "PaneRun":
+    def start_player(
+        self, *args, pipe_from: Path | None = None, prefix: str = "", redirect: str = ""
+    ) -> PaneRun:
         """Type the player's command; ``redirect`` (shell redirections, e.g.
         ``2>err.txt``) applies to the player itself."""
         self._n += 1
@@ -351,7 +394,7 @@ class Term:
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
             self.tmux("kill-server")
-        with contextlib.suppress(OSError):   # tmux 3.3 leaves its socket file behind
+        with contextlib.suppress(OSError):  # tmux 3.3 leaves its socket file behind
             os.unlink(self.socket_path)
 
 
@@ -366,15 +409,15 @@ class PaneRun:
         self.t_prompt: float | None = None
 
     def _check_running(self, what: str):
-        if self.term.prompts()[self.prompt_index:]:
-            raise AssertionError(f"the player ended while waiting for {what}:\n"
-                                 + self.term.text())
+        if self.term.prompts()[self.prompt_index :]:
+            raise AssertionError(f"the player ended while waiting for {what}:\n" + self.term.text())
 
     @property
     def pid(self) -> int:
         def find():
             self._check_running("its process")
             return self.term.player_pids()
+
         pids = _poll(find, CMD_TIMEOUT, "the player process")
         # for `cat | python -m pyffplay`, only python's cmdline names pyffplay
         assert len(pids) == 1, pids
@@ -385,12 +428,14 @@ class PaneRun:
 
     def wait_status(self, pred, timeout: float, what: str):
         """Poll the bottom row until its status line satisfies pred(clock)."""
+
         def look():
             s = self.status()
-            if s is not None and s[0] == s[0] and pred(s[0]):   # not NaN
+            if s is not None and s[0] == s[0] and pred(s[0]):  # not NaN
                 return s
             self._check_running(what)
             return None
+
         try:
             return _poll(look, timeout, what)
         except AssertionError as e:
@@ -434,6 +479,7 @@ def make_term(tmp_path, pulse_server):
         t = Term(d, pulse_server, colorterm)
         terms.append(t)
         return t
+
     yield make
     for t in terms:
         t.close()
