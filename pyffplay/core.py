@@ -19,18 +19,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from functools import partial
 from typing import Any
 
 from pyffplay import commands as cmd
-from pyffplay import libav
-from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
-from pyffplay.av_options import codec_options
-from pyffplay.clock import AV_TIME_BASE
-from pyffplay.codec_setup import decoder_context
-from pyffplay.control import PlaybackControl, choose_seek_by_bytes
-from pyffplay.decoders import audio_thread, subtitle_thread, video_thread
-from pyffplay.errors import thread_failed
+from pyffplay.audio_output import AudioOutput
+from pyffplay.control import PlaybackControl
 from pyffplay.external_subs import ExternalSubtitles
 from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
 from pyffplay.handlers import execute
@@ -41,7 +34,6 @@ from pyffplay.report import Reporter
 from pyffplay.sdl_sync import Cond, Mutex
 from pyffplay.sync import Clocks
 from pyffplay.video_output import VideoOutput
-from pyffplay.visualize import SHOW_MODE_RDFT, SHOW_MODE_VIDEO, SampleTap
 
 REFRESH_RATE = 0.01
 AVFMT_TS_DISCONT = 0x0200
@@ -129,190 +121,7 @@ class VideoState:
             self.quit_reason = reason
         self.wake.set()
 
-    # -- stream opening (called by the read thread) ---------------------------------------
-    def stream_component_open(self, st: Any) -> None:
-        cc = decoder_context(st, self.opts, self.warn)
-        if cc is None:
-            self.warn(f"no decoder for stream #{st.index} ({st.type})")
-            return
-        cc.copy_opaque = True
-        if st.type in self.last_stream:
-            self.last_stream[st.type] = self.stream_number(st)
-        if self.opts.codec_opts:  # ffplay's filter_codec_opts: -threads, -threads:v 2, ...
-            cc.options = {**dict(cc.options or {}), **codec_options(self.opts.codec_opts, st)}
-        if st.type == "audio":
-            self._open_audio(st, cc)
-        elif st.type == "video":
-            cc.thread_type = "AUTO"
-            self.video.open(st, cc, self.continue_read_thread, self.wait_mutex)
-            self.clocks.has_video = True
-            refresh, opts = self.refresh, self.opts
-            self.video.start(
-                lambda: video_thread(
-                    self.video,
-                    refresh,
-                    self.clocks,
-                    self.control,
-                    self.trace,
-                    opts.autorotate,
-                    self.output.set_default_window_size,
-                    opts.decoder_reorder_pts,
-                    opts.vfilters,
-                    opts.filter_threads,
-                ),
-                partial(thread_failed, self, "video"),
-            )
-        elif st.type == "subtitle":
-            self.subtitle.open(st, cc, self.continue_read_thread, self.wait_mutex)
-            canvas = libav.stream_dimensions(st.container, st.index)
-            ext = self.external_subs
-            offset = ext.pts_offset if ext is not None and ext.is_stream(st) else 0.0
-            self.subtitle.start(
-                lambda: subtitle_thread(self.subtitle, canvas, offset),
-                partial(thread_failed, self, "subtitle"),
-            )
-
     # -- stream numbers: the main input's, then -sub FILE's -------------------------------
-    def is_external(self, st: Any) -> bool:
-        return self.external_subs is not None and self.external_subs.is_stream(st)
-
-    def stream_number(self, st: Any) -> int:
-        """The index the user sees (trace, API, t): an external file's comes after the input's."""
-        assert st is not None
-        ext = self.external_subs
-        return ext.index if ext is not None and ext.is_stream(st) else st.index
-
-    def stream_by_number(self, index: int) -> Any:
-        if self.external_subs is not None and index == self.external_subs.index:
-            return self.external_subs.stream
-        return self.ic.streams[index]
-
-    def stream_component_close(self, pipeline: StreamPipeline) -> None:
-        """Stop a stream's decoder and drop what it queued (a stream switch). The audio
-        device stays open: the next audio stream is resampled to its format."""
-        if not pipeline.is_open:
-            return
-        pipeline.abort()
-        pipeline.join(1.0)
-        pipeline.pktq.flush()  # a new serial: whatever is left in the frame queue is stale
-        pipeline.st = None
-        pipeline.decoder = None
-        if pipeline is self.video:
-            self.clocks.has_video = False
-        elif pipeline is self.audio:
-            self.clocks.has_audio = False
-
-    def stream_switched(self, kind: str, old: int, new: int) -> None:
-        if kind == "subtitle":
-            self.post(cmd.Refresh())  # a subtitle on screen goes (or changes) at once, paused too
-        self.trace.event("stream", type=kind, **{"from": old, "to": new})
-        self.reporter.event("stream", type=kind, old=old, new=new)
-        self.streams = [
-            dict(s, selected=(s["index"] == new) if s["type"] == kind else s["selected"])
-            for s in self.streams
-        ]
-
-    def _open_audio(self, st: Any, cc: Any) -> None:
-        channels = cc.layout.nb_channels if cc.layout else 2
-        if self.audio_out is not None:  # a switch: the device is already open
-            self._start_audio(st, cc, self.audio_out)
-            return
-        if self.opts.ao:
-            drivers = [self.opts.ao]
-        else:
-            # Without a sound device the picture still plays, timed by a null device so the
-            # audio clock leads as it would (mpv's ao_null); with no picture it is an error.
-            drivers = ["sounddevice", "null"] if self._video_wanted() else ["sounddevice"]
-        for driver in drivers:
-            try:
-                self.audio_out = open_audio(
-                    driver, self.audio, self.clocks, self.control, self.trace, cc.sample_rate, channels
-                )
-                break
-            except AudioUnavailable as e:
-                self.audio_failure = self.audio_failure or f"audio output unavailable ({e})"
-        if self.audio_out is None:
-            return
-        self.audio_out.on_error = partial(thread_failed, self, "audio_output")
-        if self.audio_failure:
-            self.warn(f"{self.audio_failure}; playing without sound")
-        self._start_audio(st, cc, self.audio_out)
-
-    def _start_audio(self, st: Any, cc: Any, out: AudioOutput) -> None:
-        self.audio.open(st, cc, self.continue_read_thread, self.wait_mutex)
-        self.clocks.has_audio = True
-        self.audio.start(
-            lambda: audio_thread(
-                self.audio, out.rate, out.channels, self.opts.afilters, self.opts.filter_threads
-            ),
-            partial(thread_failed, self, "audio"),
-        )
-
-    def _video_wanted(self) -> bool:
-        return (
-            not self.opts.video_disable and self.ic is not None and any(True for _ in self.ic.streams.video)
-        )
-
-    def opened(self, ic: Any) -> None:
-        self.ic = ic
-        self.refresh.max_frame_duration = 10.0 if ic.format.flags & AVFMT_TS_DISCONT else 3600.0
-        if ic.duration and ic.duration > 0:
-            # No picture lasts longer than the whole file: a longer gap between two pictures
-            # is a damaged timestamp, timed by the frame rate instead (ffplay freezes on it).
-            self.refresh.max_frame_duration = min(
-                self.refresh.max_frame_duration, max(1.0, ic.duration / AV_TIME_BASE)
-            )
-        chapters = ic.chapters() if callable(ic.chapters) else ic.chapters
-        starts = tuple(sorted(float(c["start"] * c["time_base"]) for c in chapters)) if chapters else ()
-        self.control.info.start_time = ic.start_time or 0
-        self.control.info.duration = ic.duration or 0
-        self.control.info.chapter_starts = starts
-        self.control.info.bit_rate = ic.bit_rate or 0
-        self.control.info.size = (self.avio.size if self.avio is not None else None) or 0
-        self.control.info.seek_by_bytes = choose_seek_by_bytes(
-            self.opts.seek_by_bytes, ic.format, self.control.info.size
-        )
-        self.refresh.infinite_buffer = self.infinite_buffer
-        # ffplay: the picture when there is one, else the spectrum; -showmode when given.
-        mode = self.opts.show_mode or (SHOW_MODE_VIDEO if self.video.is_open else SHOW_MODE_RDFT)
-        if mode != SHOW_MODE_VIDEO and not self.audio.is_open:
-            mode = SHOW_MODE_VIDEO
-        self.control.show_mode = mode
-        if self.audio_out is not None and self.audio.is_open:
-            tap = SampleTap(self.audio_out.channels, self.audio_out.rate)
-            self.audio_out.tap = tap
-            self.refresh.sample_tap = tap
-        # Kept for the API: the container itself is closed on exit.
-        self.duration = ic.duration / AV_TIME_BASE if ic.duration else None
-        self.metadata = dict(ic.metadata)
-        if not self.opts.window_title:
-            # ffplay: "<title> - <input>" when the input has a title, else the input's name.
-            title = self.metadata.get("title")
-            name = self.opts.input or ""
-            self.output.set_title(f"{title} - {name}" if title else name)
-        playing = {self.stream_number(p.st) for p in self.pipelines if p.is_open}
-        all_streams = list(ic.streams)
-        if self.external_subs is not None:
-            all_streams.append(self.external_subs.stream)
-        self.streams = [
-            {
-                "index": self.stream_number(s),
-                "type": s.type,
-                "codec": s.codec_context.name if s.codec_context else None,
-                "language": s.metadata.get("language"),
-                "selected": self.stream_number(s) in playing,
-            }
-            for s in all_streams
-        ]
-        self.is_open = True
-        self.trace.event(
-            "open",
-            duration=ic.duration / AV_TIME_BASE if ic.duration else None,
-            video=self.video.is_open,
-            audio=self.audio.is_open,
-            ao=self.audio_out.driver if self.audio_out is not None else None,
-        )
-        self.reporter.event("open", duration=ic.duration / AV_TIME_BASE if ic.duration else None)
 
     @contextlib.contextmanager
     def codec_locks(self) -> Iterator[None]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import av
 
-from pyffplay import fflog, libav
+from pyffplay import fflog, libav, streams
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.decoders import PTS_TOLERANCE
 from pyffplay.errors import InputError, inject_fault, thread_failed
@@ -202,18 +202,18 @@ def _read_loop(vs: VideoState) -> None:
             cc.width, cc.height, (sar.numerator, sar.denominator) if sar else (0, 1)
         )
     if audio is not None:
-        vs.stream_component_open(audio)
+        streams.stream_component_open(vs, audio)
     if video is not None:
-        vs.stream_component_open(video)
+        streams.stream_component_open(vs, video)
     if subtitle is not None:
-        vs.stream_component_open(subtitle)
+        streams.stream_component_open(vs, subtitle)
         start = math.nan if opts.start_time is None else opts.start_time + (ic.start_time or 0) / AV_TIME_BASE
         _queue_external(vs, start)
     if not vs.video.is_open and not vs.audio.is_open:
         raise InputError(_nothing_to_play(vs, video, audio))
     if opts.infinite_buffer < 0 and _is_realtime(ic, opts.input or ""):
         vs.infinite_buffer = True
-    vs.opened(ic)
+    streams.opened(vs, ic)
 
     queue_of = _queues_by_stream(vs)
     packets = ic.demux(_demuxed(vs))
@@ -319,7 +319,7 @@ def _input_failed(avio: Any) -> None:
 
 def _demuxed(vs: VideoState) -> list[Any]:
     """The open streams of the main input (an external subtitle file is queued apart)."""
-    return [p.st for p in vs.pipelines if p.is_open and not vs.is_external(p.st)]
+    return [p.st for p in vs.pipelines if p.is_open and not streams.is_external(vs, p.st)]
 
 
 def _is_cover(st: Any) -> bool:
@@ -332,7 +332,9 @@ def _queue_cover(vs: VideoState, packet: Any) -> None:
 
 
 def _queues_by_stream(vs: VideoState) -> dict[int, Any]:
-    return {st.index: p.pktq for p in vs.pipelines if (st := p.st) is not None and not vs.is_external(st)}
+    return {
+        st.index: p.pktq for p in vs.pipelines if (st := p.st) is not None and not streams.is_external(vs, st)
+    }
 
 
 def stream_cycle_channel(vs: VideoState, ic: Any, kind: str) -> None:
@@ -342,7 +344,7 @@ def stream_cycle_channel(vs: VideoState, ic: Any, kind: str) -> None:
     start_index = vs.last_stream[kind]
     if start_index < 0 and not pipeline.is_open and kind != "subtitle":
         return  # that type was never played (-an, -vn, or none in the input)
-    old_index = vs.stream_number(pipeline.st) if pipeline.is_open else -1
+    old_index = streams.stream_number(vs, pipeline.st) if pipeline.is_open else -1
     order = list(range(len(ic.streams)))
     if kind != "video" and vs.video.is_open:
         program = libav.program_streams(ic, vs.video.st.index)
@@ -364,7 +366,7 @@ def stream_cycle_channel(vs: VideoState, ic: Any, kind: str) -> None:
             pos = 0
         if pos == start:
             return
-        st = vs.stream_by_number(order[pos])
+        st = streams.stream_by_number(vs, order[pos])
         if st.type != kind:
             continue
         if kind == "audio":
@@ -379,10 +381,10 @@ def stream_cycle_channel(vs: VideoState, ic: Any, kind: str) -> None:
     if vs.video.is_open and not math.isnan(vs.clocks.vidclk.pts) and pipeline is not vs.video:
         # Not before the picture on screen: the next picture shown is a new one.
         position = max(position, vs.clocks.vidclk.pts + 2 * PTS_TOLERANCE)
-    vs.stream_component_close(pipeline)
+    streams.stream_component_close(vs, pipeline)
     if new_index >= 0:
-        vs.stream_component_open(vs.stream_by_number(new_index))
-    vs.stream_switched(kind, old_index, new_index)
+        streams.stream_component_open(vs, streams.stream_by_number(vs, new_index))
+    streams.stream_switched(vs, kind, old_index, new_index)
     # The new stream's packets up to the demuxer's position were skipped: go back to where
     # playback is, without showing anything before it, so the switch is seamless (mpv does
     # the same; ffplay starts the new stream at the demuxer's position, ahead of the clock).

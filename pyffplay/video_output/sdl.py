@@ -100,6 +100,47 @@ def _yuv_mode(frame: Any) -> int:
     return _surface.SDL_YUV_CONVERSION_AUTOMATIC
 
 
+def _create_window(title: str, flags: int) -> Any:
+    window = sdl2.SDL_CreateWindow(
+        title.encode(),
+        sdl2.SDL_WINDOWPOS_UNDEFINED,
+        sdl2.SDL_WINDOWPOS_UNDEFINED,
+        DEFAULT_WIDTH,
+        DEFAULT_HEIGHT,
+        flags,
+    )
+    if not window:
+        raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+    return window
+
+
+def create_window_and_renderer(
+    title: str, flags: int, mode: str, vsync: bool
+) -> tuple[Any, Any, str, str | None]:
+    """-renderer: gpu (SDL's accelerated renderer), software (SDL's software renderer on the
+    window surface, which reaches X by shared memory), or auto: the GPU one unless its OpenGL
+    is a software rasterizer (llvmpipe, softpipe, swrast), where the software path costs less
+    than half as much CPU (docs/BENCHMARKS.md). Returns (window, renderer, name, GL_RENDERER)."""
+    sync_flag = sdl2.SDL_RENDERER_PRESENTVSYNC if vsync else 0
+    gl_name: str | None = None
+    if mode in ("auto", "gpu"):
+        window = _create_window(title, flags)
+        renderer = sdl2.SDL_CreateRenderer(window, -1, sdl2.SDL_RENDERER_ACCELERATED | sync_flag)
+        if renderer:
+            name = _renderer_name(renderer)
+            gl_name = _gl_renderer_string() if name.startswith("opengl") else None
+            if mode == "gpu" or not is_software_gl(gl_name):
+                return window, renderer, name, gl_name
+            sdl2.SDL_DestroyRenderer(renderer)
+        sdl2.SDL_DestroyWindow(window)
+    sdl2.SDL_SetHint(sdl2.SDL_HINT_FRAMEBUFFER_ACCELERATION, b"0")
+    window = _create_window(title, flags)
+    renderer = sdl2.SDL_CreateRenderer(window, -1, sdl2.SDL_RENDERER_SOFTWARE)
+    if not renderer:
+        raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
+    return window, renderer, _renderer_name(renderer), gl_name
+
+
 class SDLOutput(VideoOutput):
     def __init__(self, opts: Options, title: str) -> None:
         self.opts = opts
@@ -112,10 +153,11 @@ class SDLOutput(VideoOutput):
         flags |= sdl2.SDL_WINDOW_BORDERLESS if opts.borderless else sdl2.SDL_WINDOW_RESIZABLE
         if opts.alwaysontop:
             flags |= sdl2.SDL_WINDOW_ALWAYS_ON_TOP
-        self.window_flags = flags
-        self.window: Any = None
-        self.renderer: Any = None
-        self.renderer_name, self.gl_renderer = self._create_renderer(opts.renderer)
+        # -untimed must not wait for the display's refresh either.
+        created = create_window_and_renderer(title, flags, opts.renderer, vsync=not opts.untimed)
+        self.window: Any = created[0]
+        self.renderer: Any = created[1]
+        self.renderer_name, self.gl_renderer = created[2], created[3]
         self.default_width = DEFAULT_WIDTH
         self.default_height = DEFAULT_HEIGHT
         self.width = 0  # 0 until video_open (first picture)
@@ -140,45 +182,6 @@ class SDLOutput(VideoOutput):
 
     def describe(self) -> dict[str, object]:
         return {"vo": "sdl", "renderer": self.renderer_name, "gl": self.gl_renderer}
-
-    def _create_window(self) -> None:
-        self.window = sdl2.SDL_CreateWindow(
-            self.title.encode(),
-            sdl2.SDL_WINDOWPOS_UNDEFINED,
-            sdl2.SDL_WINDOWPOS_UNDEFINED,
-            DEFAULT_WIDTH,
-            DEFAULT_HEIGHT,
-            self.window_flags,
-        )
-        if not self.window:
-            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
-
-    def _create_renderer(self, mode: str) -> tuple[str, str | None]:
-        """-renderer: gpu (SDL's accelerated renderer), software (SDL's software renderer
-        on the window surface, which reaches X by shared memory), or auto: the GPU one unless
-        its OpenGL is a software rasterizer (llvmpipe, softpipe, swrast), where the software
-        path costs less than half as much CPU (docs/BENCHMARKS.md)."""
-        # -untimed must not wait for the display's refresh either.
-        vsync = 0 if self.opts.untimed else sdl2.SDL_RENDERER_PRESENTVSYNC
-        gl_name: str | None = None
-        if mode in ("auto", "gpu"):
-            self._create_window()
-            self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_ACCELERATED | vsync)
-            if self.renderer:
-                name = _renderer_name(self.renderer)
-                gl_name = _gl_renderer_string() if name.startswith("opengl") else None
-                if mode == "gpu" or not is_software_gl(gl_name):
-                    return name, gl_name
-                sdl2.SDL_DestroyRenderer(self.renderer)
-                self.renderer = None
-            sdl2.SDL_DestroyWindow(self.window)
-            self.window = None
-        sdl2.SDL_SetHint(sdl2.SDL_HINT_FRAMEBUFFER_ACCELERATION, b"0")
-        self._create_window()
-        self.renderer = sdl2.SDL_CreateRenderer(self.window, -1, sdl2.SDL_RENDERER_SOFTWARE)
-        if not self.renderer:
-            raise SDLInitError(sdl2.SDL_GetError().decode(errors="replace"))
-        return _renderer_name(self.renderer), gl_name
 
     # -- window --------------------------------------------------------------------------
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
