@@ -1,4 +1,4 @@
-"""The few FFmpeg C functions PyAV does not expose, bound with ctypes (DESIGN.md fact 15).
+"""The few FFmpeg C functions PyAV does not expose, bound with ctypes.
 
 They are taken from the very libavformat/libavcodec/libavutil/... that PyAV loaded (found in
 /proc/self/maps after ``import av``), so dictionaries and contexts are shared with PyAV's

@@ -1,4 +1,4 @@
-"""The file-like object FFmpeg reads every input through (DESIGN.md facts 3 and 5).
+"""The file-like object FFmpeg reads every input through.
 
 ``av.open(obj)`` wraps an object with ``read``/``seek``/``tell``/``seekable`` in a custom
 AVIOContext and calls it, GIL held, from the demux thread. A reader thread ("avio_reader")
