@@ -88,6 +88,6 @@ def decoder_context(st: Any, opts: Options, warn: Callable[[str], None]) -> Any:
         options["lowres"] = str(opts.lowres)  # the decoder clamps it to what it supports
     if opts.fast:
         options["flags2"] = "+fast"
-    if options:
+    if options and not cc.is_open:  # a context opened before (a switch back) keeps them
         cc.options = options
     return cc

@@ -33,12 +33,13 @@ def stream_component_open(vs: VideoState, st: Any) -> None:
     cc.copy_opaque = True
     if st.type in vs.last_stream:
         vs.last_stream[st.type] = stream_number(vs, st)
-    if vs.opts.codec_opts:  # ffplay's filter_codec_opts: -threads, -threads:v 2, ...
+    if vs.opts.codec_opts and not cc.is_open:  # ffplay's filter_codec_opts: -threads, -threads:v 2
         cc.options = {**dict(cc.options or {}), **codec_options(vs.opts.codec_opts, st)}
     if st.type == "audio":
         _open_audio(vs, st, cc)
     elif st.type == "video":
-        cc.thread_type = "AUTO"
+        if not cc.is_open:  # a stream played before (a switch back) keeps its open context
+            cc.thread_type = "AUTO"
         vs.video.open(st, cc, vs.continue_read_thread, vs.wait_mutex)
         vs.clocks.has_video = True
         refresh, opts = vs.refresh, vs.opts

@@ -128,3 +128,35 @@ def test_api_cycles_streams_and_reports_them(tracks_clip):
     assert switches == [("audio", 1, 2), ("audio", 2, 1), ("subtitle", 3, 4)], switches
     with pytest.raises(ValueError):
         p.cycle_stream("chapters")
+
+
+@pytest.fixture(scope="session")
+def two_programs(media):
+    from tests.media_programs import make_two_programs
+
+    path = media.path("two_programs.ts")
+    return path if path.exists() else make_two_programs(path, duration=6.0)
+
+
+def _selected(p):
+    return [s["index"] for s in p.streams if s["selected"]]
+
+
+def test_programs_restrict_audio_and_c_changes_program(two_programs):
+    """Program 1 = video 0 + audio 1, program 2 = video 2 + audio 3 (ffplay's rules: a and t
+    stay within the video's program; c cycles video, then audio and subtitles after it)."""
+    with pyffplay.Player(str(two_programs), vo="null", ao="null") as p:
+        p.play()
+        _wait_until(lambda: p.position is not None, 20, what="playing")
+        assert _selected(p) == [0, 1]
+        p.cycle_stream("audio")  # the only audio of program 1: nothing changes
+        time.sleep(0.5)
+        assert _selected(p) == [0, 1]
+        p.cycle_stream("program")
+        _wait_until(lambda: _selected(p) == [2, 3], 10, what="program 2's video and audio")
+        p.cycle_stream("program")
+        _wait_until(lambda: _selected(p) == [0, 1], 10, what="back to program 1")
+    with pyffplay.Player(str(two_programs), vo="null", ao="null", ast="p:2:a") as p:
+        p.play()
+        _wait_until(lambda: p.position is not None, 20, what="playing")
+        assert _selected(p) == [0, 3]
