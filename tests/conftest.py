@@ -539,6 +539,18 @@ class PlayerRun:
         )
 
 
+def _environ_copy() -> dict:
+    """os.environ as a dict, from any thread: pytest sets and removes PYTEST_CURRENT_TEST in
+    the main thread, and copying while it does raises KeyError (the fuzz test starts players
+    from a thread of its own)."""
+    for _ in range(50):
+        try:
+            return dict(os.environ)
+        except (KeyError, RuntimeError):
+            time.sleep(0.001)
+    return dict(os.environ)
+
+
 class Player:
     """Starts real ``python -m pyffplay`` processes with the test environment."""
 
@@ -550,7 +562,7 @@ class Player:
         self._n = 0
 
     def env(self) -> dict:
-        env = dict(os.environ)
+        env = _environ_copy()
         env["DISPLAY"] = self.display
         if self.pulse:
             env["PULSE_SERVER"] = self.pulse

@@ -346,7 +346,10 @@ class SDLOutput(VideoOutput):
                     emit(QUIT)
                     continue
                 self._show_cursor(now)
-                cmd = self.mouse.button_down(ev.button.button, ev.button.x, self.width, now)
+                # The event's own time: a busy loop must not split a double click.
+                cmd = self.mouse.button_down(
+                    ev.button.button, ev.button.x, self.width, ev.button.timestamp / 1000.0
+                )
                 if cmd is not None:
                     emit(cmd)
             elif t == sdl2.SDL_MOUSEMOTION:
