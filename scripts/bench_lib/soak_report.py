@@ -168,7 +168,7 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
             f"{len(keys)} ({by_key}); xdotool failed {res.get('send_failures', 0)} times",
         ],
         [
-            "commands the player handled (trace; a, v, t, c, w have none yet)",
+            "commands the player handled (trace)",
             f"{sum(cmds.values())}: "
             + ", ".join(f"{k} {v}" for k, v in sorted(cmds.items(), key=lambda kv: -kv[1])),
         ],
