@@ -71,7 +71,7 @@ def test_http_mp4_with_moov_at_end_plays(player, clip_short, ranges):
     assert len(frames) >= 0.9 * 4 * FPS, f"only {len(frames)} frames decoded"
     assert _frames(run) and max(f["pts"] for f in frames) >= 3.8, frames[-3:]
     assert run.trace()[-1].get("reason") == "eof"
-    if ranges:  # the moov atom was fetched with a range request, then the data
+    if ranges:  # a range request for the moov atom when it was not read yet, then the data
         assert len(requests) <= 4, f"{len(requests)} requests: the window should not refetch"
     else:  # one connection, read once: seeks were served from what was kept
         assert len(requests) == 1, requests
