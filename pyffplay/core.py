@@ -87,6 +87,7 @@ class VideoState:
         self.control.accurate_default = opts.accurate_seek
         self.control.nb_vfilters = len(opts.vfilters)
         self.commands: deque[cmd.Command] = deque()
+        self._quit_posted = False
         self.wake = threading.Event()  # set when a command is queued: the loop stops sleeping
         self.quit_reason: str | None = None
         self.error: str | None = None
@@ -99,7 +100,11 @@ class VideoState:
     # -- requests from any thread -------------------------------------------------------
     def post(self, command: cmd.Command) -> None:
         """Queue a command for the loop (any thread). Traced as it arrives: commands other
-        than quit wait for the input to open."""
+        than quit wait for the input to open; nothing is taken after a quit."""
+        if self._quit_posted or self.quit_reason is not None:
+            return
+        if isinstance(command, cmd.Quit):
+            self._quit_posted = True
         if not isinstance(command, cmd.Refresh):
             self.trace.event("command", command=cmd.trace_form(command))
         if isinstance(command, cmd.Quit) and not self.is_open:
