@@ -392,13 +392,30 @@ def _quit_window(drv: WindowDriver, how: str) -> float:
         drv.x11.focus(drv.wid)
         _run(["xdotool", "key", how], timeout=5, check=True)
         t0 = time.monotonic()
-    elif how == "close":
-        t0 = drv.x11.close_request(drv.wid)
     else:
-        t0 = time.monotonic()
-        run.signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
+        # A signal or a close request can overtake keys still in the X queue (a loaded
+        # machine delivers them late), and nothing is taken after a quit: let them land.
+        _wait_commands_settled(run)
+        if how == "close":
+            t0 = drv.x11.close_request(drv.wid)
+        else:
+            t0 = time.monotonic()
+            run.signal(signal.SIGINT if how == "SIGINT" else signal.SIGTERM)
     t_exit = run.wait_exit_time(10)
     return t_exit - t0
+
+
+def _wait_commands_settled(run, quiet: float = 0.5, timeout: float = 10.0) -> None:
+    """Until no new command has reached the trace for ``quiet`` seconds."""
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        n = len([e for e in run.trace() if e["ev"] == "command"])
+        if n != seen:
+            seen, since = n, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.05)
 
 
 def _check_clean_exit(run, where: str, how: str, latency: float):
