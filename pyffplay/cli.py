@@ -31,8 +31,10 @@ WAIT_SLICE = 0.05
 
 def main(argv: list[str] | None = None) -> int:
     from pyffplay.errors import PlayerError
+    from pyffplay.heap import fix_mmap_threshold
     from pyffplay.options import help_text, parse_args
 
+    fix_mmap_threshold()  # before the first picture buffer is allocated
     argv = sys.argv[1:] if argv is None else argv
     # Until the player installs its own handlers, Ctrl-C or SIGTERM ends start-up quietly.
     signal.signal(signal.SIGTERM, _interrupt)

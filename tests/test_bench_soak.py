@@ -161,3 +161,25 @@ def test_a_regenerated_ab_report_keeps_the_soak_section(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# new") and "# old" not in text
     assert f"{soak_report.BEGIN}\n## Soak\n\nbody\n{soak_report.END}" in text
+
+
+def test_view_model_follows_f():
+    v = soak.ViewModel()
+    for key in ["f", "p", "f", "f", None]:
+        v.after(key)
+    assert v.fullscreen
+
+
+def test_summary_prefers_the_settled_samples(tmp_path):
+    samples = [_sample(12, 170, hwm=170), _sample(14, 171), _sample(300, 205), _sample(304, 176)]
+    samples[1]["mark"] = "start"
+    samples[3]["mark"] = "end"
+    sm = soak.summary(_result(samples))
+    assert (sm["start"]["rss"], sm["end"]["rss"], sm["peak_rss"]) == (171, 176, 205)
+    assert sm["flat"]
+
+
+def test_show_modes_read_from_the_trace(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"ev": "frame", "t": 1}\n{"ev": "show_mode", "t": 2, "mode": "waves"}\n{"ev"')
+    assert soak.show_modes(trace) == ["video", "waves"]

@@ -26,6 +26,7 @@ WARMUP = 10.0  # seconds of play (with keys) before the "start" figures
 SAMPLE_EVERY = 2.0  # seconds between two samples of /proc
 KEY_EVERY = 1.0  # seconds between two keys
 QUIT_BOUND = 5.0  # seconds q may take before the player counts as not responding
+SETTLE = 3.0  # seconds of play after returning to the start state, before the end sample
 MAX_PAUSED_KEYS = 3  # keys in pause before the driver resumes playback with p
 FLAT_RSS_MIB = 20.0  # "flat": RSS at the end within this of the start
 
@@ -55,6 +56,24 @@ ACTIONS = [
     "c",
     "w",
 ]
+
+
+class ViewModel:
+    """Whether the window is fullscreen, from the f keys that reached it. A fullscreen
+    window holds picture buffers at screen size (about 26 MiB more at 1920x1200), so the
+    end figures are taken back in a window, as the start ones were."""
+
+    def __init__(self) -> None:
+        self.fullscreen = False
+
+    def after(self, action: str | None) -> None:
+        if action == "f":
+            self.fullscreen = not self.fullscreen
+
+
+def show_modes(trace: Path) -> list[str]:
+    """The show modes the trace reported, in order ("video" before the first switch)."""
+    return ["video"] + [str(e.get("mode")) for e in runs.read_trace(trace) if e.get("ev") == "show_mode"]
 
 
 class PauseModel:
@@ -178,6 +197,7 @@ def run(
     ]
     rng = random.Random(seed)
     pause = PauseModel()
+    view = ViewModel()
     res: dict = {
         "seed": seed,
         "minutes": minutes,
@@ -210,8 +230,14 @@ def run(
         end = t0 + minutes * 60
         next_key, next_sample = t0 + KEY_EVERY, t0
         log(f"soak: {minutes:g} min, seed {seed}, pid {proc.pid}, window {wid:#x}")
+        started = False
         while time.monotonic() < end:
             now = time.monotonic()
+            if not started and now - t0 >= WARMUP and proc.poll() is None:
+                _settle(proc, wid, env, view, trace, res, t0, log, "start")
+                started = True
+                now = time.monotonic()
+                next_key = max(next_key, now)
             if proc.poll() is not None:
                 res["crash"] = f"exited with code {proc.returncode} after {now - t0:.1f} s"
                 break
@@ -235,8 +261,11 @@ def run(
                 res["keys"].append([round(now - t0, 2), action, ok])
                 res["send_failures"] += not ok
                 pause.after(action if ok else None)
+                view.after(action if ok else None)
                 next_key += KEY_EVERY
             time.sleep(max(0.0, min(next_key, next_sample, end) - time.monotonic()))
+        if res["crash"] is None:
+            _settle(proc, wid, env, view, trace, res, t0, log, "end")
         res["responds"], res["quit_latency"] = _quit(proc, wid, env)
     finally:
         if proc.poll() is None:
@@ -264,6 +293,43 @@ def run(
     return res
 
 
+def _settle(
+    proc: subprocess.Popen,
+    wid: int,
+    env: dict,
+    view: ViewModel,
+    trace: Path,
+    res: dict,
+    t0: float,
+    log,
+    mark: str,
+) -> None:
+    """Back to the state of the start (a window, the video show mode), let it play for
+    SETTLE seconds, then take the last sample: like is compared with like."""
+    keys = []
+    if view.fullscreen:
+        press("f", 0.0, wid, env)
+        keys.append("f")
+        view.after("f")
+    for _ in range(3):  # video -> waves -> rdft -> video
+        before = len(show_modes(trace))
+        if show_modes(trace)[-1] == "video":
+            break
+        press("w", 0.0, wid, env)
+        keys.append("w")
+        deadline = time.monotonic() + 2.0
+        while len(show_modes(trace)) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+    time.sleep(SETTLE)
+    s = sample(proc.pid)
+    if s is not None:
+        s["t"] = round(time.monotonic() - t0, 2)
+        s["mark"] = mark
+        res["samples"].append(s)
+    res[f"settle_{mark}"] = {"keys": keys, "mode": show_modes(trace)[-1]}
+    log(f"soak: {mark}: settled with {keys or 'no keys'} (show mode {show_modes(trace)[-1]})")
+
+
 def _quit(proc: subprocess.Popen, wid: int, env: dict) -> tuple[bool, float | None]:
     """Press q; the time until the process has exited, or (False, None) past QUIT_BOUND."""
     if proc.poll() is not None:
@@ -284,7 +350,8 @@ def summary(res: dict) -> dict:
     after = [s for s in samples if s["t"] >= WARMUP] or samples[-1:]
     if not after:
         return {}
-    start, end = after[0], after[-1]
+    marked = {s["mark"]: s for s in samples if "mark" in s}
+    start, end = marked.get("start", after[0]), marked.get("end", after[-1])
     flat = (
         end["rss"] - start["rss"] <= FLAT_RSS_MIB
         and end["threads"] == start["threads"]

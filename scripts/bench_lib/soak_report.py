@@ -99,8 +99,11 @@ def section(res: dict, plot_name: str | None, why_no_plot: str | None) -> str:
         f"{soak.MAX_PAUSED_KEYS} keys in pause (s pauses, p and SPACE toggle) the next key is p, "
         "so that the player mostly plays. /proc/<pid>/status "
         f"(VmRSS, VmHWM, Threads) and /proc/<pid>/fd are sampled every {soak.SAMPLE_EVERY:g} s; "
-        f'"start" is the first sample after {soak.WARMUP:g} s of warm-up, "end" the last one '
-        "before `q`.",
+        f'"start" is taken after {soak.WARMUP:g} s of warm-up and "end" before `q`, each time '
+        "after bringing the player back to a window (f, when the keys left it fullscreen) "
+        f"and the video show mode (w) and letting it play {soak.SETTLE:g} s: a fullscreen "
+        "window holds picture buffers at screen size, so like is compared with like; the "
+        "peak column covers every state.",
         "",
         f"The machine was shared and busy: load average {load_s} (1/5/15 min) at the start, "
         f"{load_e} at the end; {fmt(res.get('busy_cores'), '.2f')} of "
