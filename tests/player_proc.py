@@ -14,6 +14,8 @@ from pathlib import Path
 from tests.observe import Status, _wait_until, non_status_lines, parse_status_lines, read_trace
 
 REPO = Path(__file__).resolve().parent.parent
+# The two SDL picture paths (-renderer): picture tests run on both.
+RENDERERS = ["software", "gpu"]
 
 
 @dataclass

@@ -5,7 +5,10 @@ import random
 import threading
 import time
 
+import pytest
+
 from tests.observe import list_windows, pyffplay_lines
+from tests.player_proc import RENDERERS
 
 FPS = 30
 FRAME = 1.0 / FPS
@@ -237,14 +240,15 @@ def test_ss_and_t(player, clip_long):
     assert 13.5 <= frames[-1]["pts"] <= 14.3, frames[-1]["pts"]
 
 
-def test_autorotate_follows_the_display_matrix(player, x11, media):
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_autorotate_follows_the_display_matrix(player, x11, media, renderer):
     import numpy as np
 
     from tests.media import decode_frame_index
 
     clip = media.clip("rot90.mp4", duration=3.0, width=320, height=180, fps=30, keyint=30, rotation=90)
-    title = "pyffplay-rotate"
-    run = player.start("-window_title", title, clip)
+    title = f"pyffplay-rotate-{renderer}"
+    run = player.start("-renderer", renderer, "-window_title", title, clip)
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     run.wait_clock(1.0, timeout=20)
     _, _, w, h = x11.geometry(wid)
@@ -263,7 +267,7 @@ def test_autorotate_follows_the_display_matrix(player, x11, media):
     assert shot.shape == paused.shape == (320, 180, 3)
 
     # -noautorotate shows the stored picture as it is.
-    run = player.start("-noautorotate", "-window_title", title + "-no", clip)
+    run = player.start("-renderer", renderer, "-noautorotate", "-window_title", title + "-no", clip)
     wid = x11.find_window(title + "-no", timeout=20, proc=run.proc)
     run.wait_clock(1.0, timeout=20)
     assert x11.geometry(wid)[2:] == (320, 180)

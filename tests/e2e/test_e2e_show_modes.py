@@ -11,6 +11,7 @@ import pytest
 
 from tests.media import audio_samples
 from tests.observe import _wait_until
+from tests.player_proc import RENDERERS
 
 
 @pytest.fixture(scope="session")
@@ -74,9 +75,10 @@ def test_audio_without_a_picture_shows_the_scrolling_spectrum(player, x11, mp3_p
     assert _lit(shot).sum(axis=0).astype(bool).sum() > 20  # many columns drawn
 
 
-def test_w_cycles_video_waves_rdft_and_back(player, x11, clip_long):
-    title = "pyffplay-showmodes"
-    run = player.start("-window_title", title, clip_long)
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_w_cycles_video_waves_rdft_and_back(player, x11, clip_long, renderer):
+    title = f"pyffplay-showmodes-{renderer}"
+    run = player.start("-renderer", renderer, "-window_title", title, clip_long)
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     run.wait_clock(1.0, timeout=20)
     for expected in ("waves", "rdft", "video"):

@@ -25,6 +25,7 @@ from tests.media_subs import (
     write_sup,
 )
 from tests.observe import _wait_until
+from tests.player_proc import RENDERERS
 
 FPS = 30
 W, H = 640, 360
@@ -148,12 +149,16 @@ def _check_timing(shots, shown, cues):
     assert not wrong_out, f"a subtitle at frames {wrong_out} (outside every cue)"
 
 
-@pytest.mark.parametrize("clip", ["pgs_clip", "dvb_clip"])
-def test_bitmap_subtitle_shows_at_its_times_in_place_and_scale(player, x11, request, clip):
+@pytest.mark.parametrize(
+    "clip, renderer", [("pgs_clip", "software"), ("dvb_clip", "software"), ("pgs_clip", "gpu")]
+)
+def test_bitmap_subtitle_shows_at_its_times_in_place_and_scale(player, x11, request, clip, renderer):
     """PGS in Matroska, DVB in MPEG-TS: the same box at the same frames, scaled 1.5 times."""
-    title = f"pyffplay-subs-{clip}"
+    title = f"pyffplay-subs-{clip}-{renderer}"
     path = request.getfixturevalue(clip)
-    run = player.start("-x", "960", "-y", "540", "-window_title", title, "-autoexit", path)
+    run = player.start(
+        "-renderer", renderer, "-x", "960", "-y", "540", "-window_title", title, "-autoexit", path
+    )
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     shots = _watch(run, x11, wid, until_index=round(7.8 * FPS))
     assert run.wait(20) == 0, run.stderr()[-2000:]
@@ -168,9 +173,10 @@ def test_bitmap_subtitle_shows_at_its_times_in_place_and_scale(player, x11, requ
         assert all(abs(g - e) <= 3 for g, e in zip(got, expected, strict=True)), (got, expected)
 
 
-def test_text_subtitle_shows_white_outlined_at_the_bottom_at_its_times(player, x11, srt_clip):
-    title = "pyffplay-subs-srt"
-    run = player.start("-window_title", title, "-autoexit", srt_clip)
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_text_subtitle_shows_white_outlined_at_the_bottom_at_its_times(player, x11, srt_clip, renderer):
+    title = f"pyffplay-subs-srt-{renderer}"
+    run = player.start("-renderer", renderer, "-window_title", title, "-autoexit", srt_clip)
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     shots = _watch(run, x11, wid, until_index=round(7.8 * FPS))
     assert run.wait(20) == 0, run.stderr()[-2000:]
