@@ -153,9 +153,9 @@ def probe(b, clip: Path, names: list[str], log) -> list[str]:
             r, _ = b.config_run(name, "probe", title, clip, {"mpv": ["--length=0.3"]}, 30)
             if not r.ok and name == "mpv-gpu":
                 b.probe_notes.append(
-                    f"mpv `--vo=gpu` does not start on this display ({r.error}; mpv refuses a "
-                    "software OpenGL such as llvmpipe unless told `--gpu-sw`): measured with "
-                    "`--vo=gpu --gpu-sw`"
+                    f"mpv `--vo=gpu` does not start on this display ({r.error.rstrip(': ')}: mpv "
+                    'refuses a software OpenGL such as llvmpipe, "Suspected software renderer", '
+                    "unless told `--gpu-sw`): measured with `--vo=gpu --gpu-sw`"
                 )
                 b.configs[name] = Config(name, "mpv", "mpv `--vo=gpu --gpu-sw`", (*c.opts, "--gpu-sw"))
                 del b.failures[n_fail:]
