@@ -209,3 +209,10 @@ def test_renderer_names():
 def test_every_default_configuration_is_known():
     assert set(players.DEFAULT_SET) <= set(players.CONFIGS)
     assert players.CONFIGS["ffplay-sw"].env["SDL_RENDER_DRIVER"] == "software"
+
+
+def test_plots_are_skipped_without_matplotlib(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    why = report.plot_cpu({"a": [(1e6, 0.5)]}, {1e6: "x"}, tmp_path / "p.png")
+    assert "plot skipped" in why and not (tmp_path / "p.png").exists()
+    assert "plot skipped" in report.plot_av({"a": [[(1.0, 0.0)]]}, 10, tmp_path / "q.png")

@@ -224,9 +224,9 @@ def plot_av(runs_by_player: dict[str, list], duration: float, path: Path) -> str
     return None
 
 
-def plot_cpu(series: dict[str, list[tuple[float, float]]], path: Path) -> str | None:
-    """Median CPU per playback second against pixels per second, one line per player
-    configuration; returns None or why it was skipped."""
+def plot_cpu(series: dict[str, list[tuple[float, float]]], ticks: dict[float, str], path: Path) -> str | None:
+    """Median CPU per playback second against pixels per second (``ticks`` names them), one
+    line per player configuration; returns None or why it was skipped."""
     plt = _pyplot()
     if plt is None:
         return NO_MATPLOTLIB
@@ -237,9 +237,9 @@ def plot_cpu(series: dict[str, list[tuple[float, float]]], path: Path) -> str | 
             x, y = zip(*pts)
             ax.plot(x, y, marker="o", lw=1.2, label=name)
     ax.set_xscale("log")
-    ticks = sorted({x / 1e6 for pts in series.values() for x, _y in pts})
-    ax.set_xticks(ticks, [f"{t:.0f}" for t in ticks])
-    ax.set_xlabel("pixels per second of video (millions, log scale: 720p30, 1080p60, 2160p30)")
+    ax.minorticks_off()
+    ax.set_xticks([x / 1e6 for x in ticks], [f"{name}\n{x / 1e6:.0f} M" for x, name in ticks.items()])
+    ax.set_xlabel("pixels per second of video (log scale)")
     ax.set_ylabel("CPU s per playback s (median)")
     ax.set_title("CPU against pixels (2 cores: 2.0 is the whole machine)")
     ax.grid(True, alpha=0.3)

@@ -270,7 +270,8 @@ def build_report(b: Bench, args, clips: dict, services_notes: list[str], t_total
             for n in b.configs
             if any(n in d.get(k, {}) for k in res_keys)
         }
-        why = report.plot_cpu(series, out.parent / "bench_cpu_pixels.png")
+        ticks = {RES_PIXELS[k]: k for k in res_keys}
+        why = report.plot_cpu(series, ticks, out.parent / "bench_cpu_pixels.png")
         plots.append(
             "### CPU against pixels per second\n\n"
             + (
