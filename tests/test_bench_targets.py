@@ -62,7 +62,7 @@ def test_target_verdict(op, bound, value, met):
 def test_ratio_target_is_judged_on_the_median_of_the_per_pair_ratios():
     t = targets.ratio_target("cpu", 1.0, [1.0, 3.0, 0.9], [1.0, 1.0, 1.0])
     assert t.value == pytest.approx(1.0) and t.met
-    assert t.row()[3] == "1.00, 3.00, 0.90"
+    assert t.row()[3] == "1.000, 3.000, 0.900"
 
 
 def _full_data():
