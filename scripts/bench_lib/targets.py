@@ -75,7 +75,7 @@ class Target:
 
 def ratio_target(name: str, bound: float, num: list, den: list, note: str = "") -> Target:
     r = ratios(num, den)
-    return Target(name, f"≤ {bound}", "<=", bound, median(r), r, note=note)
+    return Target(name, f"≤ {bound}", "<=", bound, median(r), r, ".3f", note=note)
 
 
 def evaluate(data: dict, alias: dict, extra: dict) -> list[Target]:
@@ -167,6 +167,7 @@ def evaluate(data: dict, alias: dict, extra: dict) -> list[Target]:
             0.7,
             median(term),
             term,
+            ".3f",
             note="scripts/bench_terminal" if term else "not measured: run scripts/bench_terminal",
         )
     )
