@@ -25,6 +25,8 @@ COMPARISONS = (
     ("ffplay / mpv `--vo=x11`", "ffplay", "mpv-x11"),
 )
 
+AUDIO_LABELS = {"ffplay": "ffplay `-nodisp`", "pyffplay": "pyffplay `-nodisp`", "mpv-x11": "mpv `--vid=no`"}
+
 
 def _run_names(b: Bench, measure: str) -> list[str]:
     have = b.data.get(measure, {})
@@ -37,9 +39,10 @@ def playback_table(b: Bench, key: str, frames: int | None) -> str:
     for name in _run_names(b, key):
         v = lambda f, name=name: values(b.data, key, name, f)  # noqa: E731
         fd = finite(v("fd"))
+        label = AUDIO_LABELS.get(name, b.configs[name].label) if key == "audio" else b.configs[name].label
         rows.append(
             [
-                b.configs[name].label,
+                label,
                 fmt_mmm(v("cpu"), ".3f"),
                 fmt_mmm(v("fd"), ".0f") + (f" of {frames}" if frames and fd else ""),
                 fmt(median(v("av95")), ".1f") if key != "audio" else "–",
