@@ -52,7 +52,6 @@ class Bench:
         self.workdir = workdir
         self.bin = {"ffplay": ["ffplay"], "pyffplay": pyffplay}
         self.configs = dict(players.CONFIGS)  # the probe may change mpv-gpu's options
-        self.alias: dict[str, str] = {}  # configuration -> the one whose runs stand for it
         self.probe_notes: list[str] = []  # what the probe found (renderers, mpv)
         self.n = 0
         self.failures: list[str] = []

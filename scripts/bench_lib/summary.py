@@ -69,8 +69,8 @@ def comparison_table(b: Bench, keys: list[str], field: str = "cpu") -> str:
     rows = []
     for key in keys:
         for label, num, den in COMPARISONS:
-            a = values(b.data, key, num, field, b.alias)
-            c = values(b.data, key, den, field, b.alias)
+            a = values(b.data, key, num, field)
+            c = values(b.data, key, den, field)
             r = ratios(a, c)
             if not finite(r):
                 continue
@@ -82,8 +82,8 @@ def pair_rows(b: Bench, specs: list[tuple]) -> str:
     """Rows of (name, measure, ref config, py config, field, spec[, py measure])."""
     figs = []
     for name, measure, ref, py, field, spec, *rest in specs:
-        ref_vals = values(b.data, measure, ref, field, b.alias)
-        py_vals = values(b.data, rest[0] if rest else measure, py, field, b.alias)
+        ref_vals = values(b.data, measure, ref, field)
+        py_vals = values(b.data, rest[0] if rest else measure, py, field)
         if not finite(ref_vals) and not finite(py_vals):
             continue
         label = b.configs[ref].label if ref in b.configs else ref
@@ -300,7 +300,7 @@ def build_report(b: Bench, args, clips: dict, services_notes: list[str], t_total
             "### Runs that failed (left out of the figures)\n\n" + "\n".join(f"* {f}" for f in b.failures)
         )
 
-    tg = targets.evaluate(d, b.alias, {"seek95": seek95, "terminal": terminal_ratios(out)})
+    tg = targets.evaluate(d, {"seek95": seek95, "terminal": terminal_ratios(out)})
     now = datetime.datetime.now().astimezone()
     header = (
         f"# Benchmarks: pyffplay against ffplay and mpv\n\n"

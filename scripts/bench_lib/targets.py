@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from bench_lib.stats import finite, fmt, median, ratios
 
 
-def values(data: dict, measure: str, config: str, field: str, alias: dict | None = None) -> list:
-    """Per-pair values of one field; ``alias`` maps a configuration that was not run to
-    the one whose runs stand for it."""
-    config = (alias or {}).get(config, config)
+def values(data: dict, measure: str, config: str, field: str) -> list:
+    """Per-pair values of one field of one configuration."""
     return [(rec or {}).get(field) for rec in data.get(measure, {}).get(config, [])]
 
 
@@ -78,12 +76,12 @@ def ratio_target(name: str, bound: float, num: list, den: list, note: str = "") 
     return Target(name, f"≤ {bound}", "<=", bound, median(r), r, ".3f", note=note)
 
 
-def evaluate(data: dict, alias: dict, extra: dict) -> list[Target]:
+def evaluate(data: dict, extra: dict) -> list[Target]:
     """The targets table. ``extra``: figures from outside ``data`` — ``seek95`` (ms, ±10 s),
     ``terminal`` (per-pair CPU ratios to mpv tct, 160×50, every cell changing)."""
 
     def v(measure, config, field):
-        return values(data, measure, config, field, alias)
+        return values(data, measure, config, field)
 
     out = [
         ratio_target(
