@@ -155,7 +155,8 @@ def evaluate(data: dict, extra: dict) -> list[Target]:
         )
     )
     r = ratios(v("untimed-720p30-null", "pyffplay", "fps"), v("untimed-720p30", "pyav", "fps"))
-    out.append(Target("untimed fps `-vo null` / bare PyAV decode, 720p30", "≥ 0.9", ">=", 0.9, median(r), r))
+    name = "untimed fps `-vo null` / bare PyAV decode, 720p30"
+    out.append(Target(name, "≥ 0.9", ">=", 0.9, median(r), r, ".3f"))
     term = extra.get("terminal") or []
     out.append(
         Target(
