@@ -329,7 +329,9 @@ def build_report(b: Bench, args, clips: dict, services_notes: list[str], t_total
             "tables on even rounds and reversed on odd ones. Ratios are taken within a round.",
             "* CPU is user + system seconds of the player process (`os.wait4`) divided by the "
             "clip's length. \"Other processes\" is the machine's busy time (`/proc/stat`) during "
-            "the run minus the player's, per second: mostly Xvfb drawing the frames.",
+            "the run minus the player's, per second: mostly Xvfb drawing the frames. A player "
+            "that drops frames does less work for them: read CPU beside the drops (1080p60, "
+            "2160p30).",
             "* Frames dropped: ffplay and pyffplay: `fd=` of the last status line; mpv: "
             "`frame-drop-count` + `decoder-frame-drop-count` when it exits (a Lua script). "
             "|A-V|: status lines (mpv: `avsync` every 0.25 s) whose clock lies between 1 s and "
