@@ -9,11 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench_lib import runs
+from bench_lib import players, runs
 from bench_lib.runs import Run
 from bench_lib.stats import abs_av_ms, fmt, pct
 
-PLAYERS = ("ffplay", "pyffplay")
 COMMON = ["-autoexit", "-loglevel", "info", "-stats"]
 STARTUP_REPS = 2  # start-up A/B repetitions per pair (cheap, noisy)
 SEEK_GAP = 1.5  # seconds between two seek keys
@@ -35,6 +34,12 @@ SEEK_KEYS_QUICK = ["Up", "Right", "Left", "Down"]
 UNTIMED_FRAMES = 600  # untimed runs stop after this many frames' worth of media
 BARE = str(Path(__file__).resolve().with_name("bare.py"))
 CATEGORY = {10.0: "±10 s", 60.0: "±60 s"}
+# untimed variants: name, extra environment, pyffplay's -vo (None: SDL)
+UNTIMED_VARIANTS = (
+    ("null", None, "null"),
+    ("x11", None, None),
+    ("dummy", {"SDL_VIDEODRIVER": "dummy"}, None),
+)
 
 
 def log(msg: str) -> None:
@@ -46,6 +51,8 @@ class Bench:
         self.env = env
         self.workdir = workdir
         self.bin = {"ffplay": ["ffplay"], "pyffplay": pyffplay}
+        self.configs = dict(players.CONFIGS)  # the probe may change mpv-gpu's options
+        self.probe_notes: list[str] = []  # what the probe found (renderers, mpv)
         self.n = 0
         self.failures: list[str] = []
         self.data: dict = {}  # measure -> player -> [per-pair dict or None]
@@ -82,6 +89,42 @@ class Bench:
         extra = ["-trace_file", str(trace)] if trace else []
         return [*self.bin[player], *COMMON, "-window_title", title, *extra, *opts, str(clip)]
 
+    def config_run(
+        self,
+        name: str,
+        what: str,
+        title: str,
+        clip: Path,
+        opts: dict,
+        timeout: float,
+        trace: Path | None = None,
+    ) -> tuple[Run, dict | None]:
+        """Run configuration ``name`` (players.CONFIGS) on ``clip``. ``opts`` maps a player
+        ("ffplay", "pyffplay", "mpv") to its extra options. Returns the run and, for mpv,
+        what its Lua script wrote (drops, A-V points)."""
+        c = self.configs[name]
+        env = dict(c.env)
+        if c.player == "mpv":
+            lua = self.workdir / "mpv-bench.lua"
+            if not lua.exists():
+                lua.write_text(players.MPV_LUA)
+            out = self.workdir / f"{self.n + 1:03d}-{what}-{name}.mpv.json"
+            env["BENCH_MPV_OUT"] = str(out)
+            env["XDG_RUNTIME_DIR"] = str(self.workdir / "xdg")  # else mpv complains on stderr
+            (self.workdir / "xdg").mkdir(mode=0o700, exist_ok=True)
+            argv = [
+                *players.MPV_BASE,
+                f"--title={title}",
+                f"--script={lua}",
+                *c.opts,
+                *opts.get("mpv", ()),
+                str(clip),
+            ]
+            r = self.run(name, what, argv, timeout, env_extra=env)
+            return r, players.read_mpv_out(out) if r.ok else None
+        argv = self.argv(c.player, title, clip, *c.opts, *opts.get(c.player, ()), trace=trace)
+        return self.run(name, what, argv, timeout, trace=trace, env_extra=env), None
+
     def run(
         self,
         player: str,
@@ -113,14 +156,15 @@ class Bench:
         return r
 
     # --- playback: CPU, drops, A-V, memory --------------------------------------------
-    def playback(self, key: str, clip: Path, dur: float, pair: int) -> None:
-        opts = ["-nodisp"] if key == "audio" else []
+    def playback(self, key: str, clip: Path, dur: float, pair: int, names: list[str]) -> None:
+        audio = key == "audio"
+        opts = {"ffplay": ["-nodisp"], "pyffplay": ["-nodisp"], "mpv": ["--vid=no"]} if audio else {}
         self.settle()
-        for player in PLAYERS:
-            title = f"bench {key} {player} {pair + 1}"
-            r = self.run(player, f"play-{key}", self.argv(player, title, clip, *opts), timeout=dur * 2 + 30)
+        for name in players.order(names, pair):
+            title = f"bench {key} {name} {pair + 1}"
+            r, mpv = self.config_run(name, f"play-{key}", title, clip, opts, timeout=dur * 2 + 30)
             if not r.ok:
-                self.put(key, player, pair, None)
+                self.put(key, name, pair, None)
                 continue
             st = r.status()
             rec = {
@@ -130,66 +174,65 @@ class Bench:
                 "fd": st[-1].fd if st else None,
                 "others": r.extra.get("others"),
             }
-            if key != "audio":
-                av = abs_av_ms(st, dur)
-                rec.update(
-                    av50=pct(av, 50),
-                    av95=pct(av, 95),
-                    n_av=len(av),
-                    points=[(s.clock, s.diff) for s in st if s.label == "A-V"],
-                )
-            self.put(key, player, pair, rec)
+            points = [(s.clock, s.diff) for s in st if s.label == "A-V"]
+            if mpv is not None:
+                rec["fd"] = mpv["fd"]
+                points = mpv["points"]
+            if not audio:
+                av = abs_av_ms([runs.Status(c, "A-V", d, 0) for c, d in points], dur)
+                rec.update(av50=pct(av, 50), av95=pct(av, 95), n_av=len(av), points=points)
+            self.put(key, name, pair, rec)
             log(
-                f"  {key:7s} {player:8s} wall {r.wall:5.1f} s  cpu/s {rec['cpu']:.3f} "
+                f"  {key:7s} {name:12s} wall {r.wall:5.1f} s  cpu/s {rec['cpu']:.3f} "
                 f"(others {fmt(rec['others'], '.2f')})  "
                 f"fd {rec['fd']}  rss {r.maxrss_mib:.0f} MiB"
-                + (f"  |A-V| p95 {fmt(rec['av95'], '.1f')} ms" if key != "audio" else "")
+                + (f"  |A-V| p95 {fmt(rec['av95'], '.1f')} ms" if not audio else "")
             )
 
     # --- start-up: -t 0.5 wall time, first frame -----------------------------------------
-    def startup(self, clip: Path, pair: int, rep: int) -> None:
+    def startup(self, clip: Path, pair: int, rep: int, names: list[str]) -> None:
         self.settle()
-        for player in PLAYERS:
-            trace = self.workdir / f"startup-{pair}-{rep}.jsonl" if player == "pyffplay" else None
-            title = f"bench startup {player} {pair + 1}"
-            r = self.run(
-                player,
-                "startup",
-                self.argv(player, title, clip, "-t", "0.5", trace=trace),
-                timeout=30,
-                trace=trace,
-            )
+        opts = {"ffplay": ["-t", "0.5"], "pyffplay": ["-t", "0.5"], "mpv": ["--length=0.5"]}
+        for name in players.order(names, pair + rep):
+            c = self.configs[name]
+            trace = self.workdir / f"startup-{pair}-{rep}.jsonl" if c.player == "pyffplay" else None
+            title = f"bench startup {name} {pair + 1}"
+            r, _mpv = self.config_run(name, "startup", title, clip, opts, timeout=30, trace=trace)
             rec = None
             if r.ok:
-                rec = {"wall": r.wall}
+                rec = {"wall": r.wall, "rss": r.maxrss_mib}
                 if trace:
                     tr = r.trace()
                     t0 = next((e["t"] for e in tr if e["ev"] == "start"), None)
                     tf = next((e["t"] for e in tr if e["ev"] == "frame"), None)
                     rec["first"] = tf - r.t_spawn if tf else None
                     rec["first_own"] = tf - t0 if tf and t0 else None
-            self.put("startup", player, pair * STARTUP_REPS + rep, rec)
-        last = [self.data["startup"][p][-1] for p in PLAYERS]
+            self.put("startup", name, pair * STARTUP_REPS + rep, rec)
         log(
-            f"  startup ffplay {fmt((last[0] or {}).get('wall'), '.3f')} s, pyffplay "
-            f"{fmt((last[1] or {}).get('wall'), '.3f')} s, first frame "
-            f"{fmt((last[1] or {}).get('first'), '.3f')} s"
+            "  startup "
+            + ", ".join(f"{n} {fmt((self.data['startup'][n][-1] or {}).get('wall'), '.3f')} s" for n in names)
+            + f"; pyffplay first frame "
+            f"{fmt((self.data['startup'].get('pyffplay', [None])[-1] or {}).get('first'), '.3f')} s"
         )
 
     # --- untimed throughput against bare PyAV loops ----------------------------------------
     def untimed(self, key: str, clip: Path, dur: float, fps: int, pair: int) -> None:
-        """pyffplay -untimed against a bare decode loop and a bare decode + SDL present loop,
-        in a window (X11) and with SDL's dummy video driver (software renderer, no window)."""
+        """pyffplay -untimed against a bare decode loop: with -vo null (decoding and the
+        hand-over to the display thread alone), in a window (X11) and with SDL's dummy video
+        driver (software renderer, no window); the last two also against a bare decode + SDL
+        present loop."""
         self.settle()
         secs = min(dur, UNTIMED_FRAMES / fps)
         self._bare("decode", f"untimed-{key}", "pyav", clip, secs, pair, None)
-        for variant, env_extra in (("x11", None), ("dummy", {"SDL_VIDEODRIVER": "dummy"})):
+        for variant, env_extra, vo in UNTIMED_VARIANTS:
             measure = f"untimed-{key}-{variant}"
-            self._bare("display", measure, "bare", clip, secs, pair, env_extra)
+            if vo is None:  # the display path's ceiling; -vo null has no display
+                self._bare("display", measure, "bare", clip, secs, pair, env_extra)
             trace = self.workdir / f"{measure}-{pair}.jsonl"
             argv = [
                 *self.bin["pyffplay"],
                 "-untimed",
+                *(["-vo", vo] if vo else []),
                 "-autoexit",
                 "-nostats",
                 "-t",
@@ -219,7 +262,8 @@ class Bench:
             return f"{fmt(rec.get('fps'), '.0f')} fps"
 
         log(
-            f"  untimed {key}: bare decode {fps_of(f'untimed-{key}', 'pyav')}; X11: bare "
+            f"  untimed {key}: bare decode {fps_of(f'untimed-{key}', 'pyav')}; -vo null: pyffplay "
+            f"{fps_of(f'untimed-{key}-null', 'pyffplay')}; X11: bare "
             f"present {fps_of(f'untimed-{key}-x11', 'bare')}, pyffplay "
             f"{fps_of(f'untimed-{key}-x11', 'pyffplay')}; dummy: bare present "
             f"{fps_of(f'untimed-{key}-dummy', 'bare')}, pyffplay "

@@ -1,7 +1,8 @@
-"""docs/BENCHMARKS.md: machine, versions, figures, targets, the A-V plot.
+"""docs/BENCHMARKS.md: machine, versions, figures, targets, the plots.
 
-Everything from the marker line ``<!-- notes -->`` on is hand-written and kept as it is
-when the report is regenerated.
+Everything after the notes marker (``NOTES_MARKER``, alone on its line) is hand-written
+and kept as it is when the report is regenerated. The generated part never contains the
+marker on a line of its own (``write`` checks), and should not quote it at all.
 """
 
 from __future__ import annotations
@@ -178,17 +179,29 @@ def figure_rows(figures: list[dict]) -> str:
     )
 
 
-def plot_av(runs_ff: list, runs_py: list, duration: float, path: Path) -> str | None:
-    """A-V over playback time for both players; returns None or why it was skipped."""
+def _pyplot():
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return "matplotlib is not installed (`pip install -e '.[bench]'`): no plot"
+        return None
+    return plt
+
+
+NO_MATPLOTLIB = "matplotlib is not installed (`pip install -e '.[bench]'`): plot skipped"
+
+
+def plot_av(runs_by_player: dict[str, list], duration: float, path: Path) -> str | None:
+    """A-V over playback time, every run of each player; returns None or why it was skipped."""
+    plt = _pyplot()
+    if plt is None:
+        return NO_MATPLOTLIB
     fig, ax = plt.subplots(figsize=(9, 4), dpi=100)
-    for runs, color, name in ((runs_ff, "tab:blue", "ffplay"), (runs_py, "tab:orange", "pyffplay")):
+    colors = iter(["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"])
+    for name, runs in runs_by_player.items():
+        color = next(colors, "0.3")
         for i, points in enumerate(runs):
             pts = [(c, d * 1000) for c, d in points if math.isfinite(c) and math.isfinite(d)]
             if pts:
@@ -200,15 +213,52 @@ def plot_av(runs_ff: list, runs_py: list, duration: float, path: Path) -> str | 
     for y in (-20, 20):
         ax.axhline(y, color="tab:red", lw=0.6, ls="--")
     ax.set_xlim(0, duration)
-    ax.set_xlabel("playback position (master clock, s)")
-    ax.set_ylabel("A-V (ms), from the status line")
+    ax.set_xlabel("playback position (s)")
+    ax.set_ylabel("A-V (ms), each player's own figure")
     ax.set_title("A-V on the 720p30 clip, every run (shaded: left out of the percentiles)")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
     return None
+
+
+def plot_cpu(series: dict[str, list[tuple[float, float]]], ticks: dict[float, str], path: Path) -> str | None:
+    """Median CPU per playback second against pixels per second (``ticks`` names them), one
+    line per player configuration; returns None or why it was skipped."""
+    plt = _pyplot()
+    if plt is None:
+        return NO_MATPLOTLIB
+    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
+    for name, pts in series.items():
+        pts = [(x / 1e6, y) for x, y in pts if math.isfinite(y)]
+        if pts:
+            x, y = zip(*pts)
+            ax.plot(x, y, marker="o", lw=1.2, label=name)
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks([x / 1e6 for x in ticks], [f"{name}\n{x / 1e6:.0f} M" for x, name in ticks.items()])
+    ax.set_xlabel("pixels per second of video (log scale)")
+    ax.set_ylabel("CPU s per playback s (median)")
+    ax.set_title("CPU against pixels (2 cores: 2.0 is the whole machine)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return None
+
+
+def split_notes(text: str) -> tuple[str, str | None]:
+    """(generated part, hand-written notes after the marker) of a report. The marker counts
+    only alone on its line (a mention of it inside a sentence is not the split); None when
+    there is no such line."""
+    m = re.search("^" + re.escape(NOTES_MARKER) + "[ \t]*$", text, re.M)
+    if not m:
+        return text, None
+    return text[: m.start()], text[m.end() :]
 
 
 def write(
@@ -224,20 +274,21 @@ def write(
 ) -> None:
     notes = DEFAULT_NOTES
     if out.exists():
-        old = out.read_text(encoding="utf-8")
-        m = re.search("^" + re.escape(NOTES_MARKER) + "[ \t]*$", old, re.M)
-        if m:  # the marker alone on its line, not a mention in the text
-            notes = old[m.end() :]
+        notes = split_notes(out.read_text(encoding="utf-8"))[1] or DEFAULT_NOTES
     parts = [
         header,
         "## Machine\n\n" + table(["", ""], [list(r) for r in machine_rows]),
         "## Versions\n\n" + table(["", ""], [list(r) for r in version_rows]),
-        "## Targets\n\n" + table(["target", "goal", "measured", "met"], targets),
+        "## Targets (issue 11)\n\n"
+        + table(["target", "goal", "measured (median)", "per pair", "met"], targets),
         "## Figures\n\n" + figures_md,
         extra_md,
         "## Method\n\n" + method,
     ]
-    text = "\n\n".join(p.strip() for p in parts if p.strip()) + "\n\n" + NOTES_MARKER + notes
+    body = "\n\n".join(p.strip() for p in parts if p.strip())
+    if split_notes(body)[1] is not None:  # the generated part must never hold the marker line
+        raise ValueError("the generated report contains the notes marker on a line of its own")
+    text = body + "\n\n" + NOTES_MARKER + notes
     if not text.endswith("\n"):
         text += "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
