@@ -40,13 +40,12 @@ def _silence_alsa() -> None:
     would scribble over the terminal output and the status line: route them nowhere."""
     global _ALSA_ERROR_HANDLER
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("asound")
-    if not name or _ALSA_ERROR_HANDLER is not None:
+    if _ALSA_ERROR_HANDLER is not None:
         return
     try:
-        lib = ctypes.CDLL(name)
+        # By soname: PortAudio has it loaded already, and find_library would run ldconfig.
+        lib = ctypes.CDLL("libasound.so.2")
         handler_type = ctypes.CFUNCTYPE(
             None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
         )

@@ -12,11 +12,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import sdl2
-from sdl2 import surface as _surface
-
 from pyffplay.commands import QUIT, Command, Refresh
 from pyffplay.keys import MouseState, sdl_key_table
+from pyffplay.sdl_lib import sdl2
 from pyffplay.video_output import VideoOutput, calculate_display_rect, displayed_size
 from pyffplay.video_output.sdl_subtitles import SubtitleRenderer
 
@@ -25,6 +23,7 @@ if TYPE_CHECKING:
     from pyffplay.options import Options
     from pyffplay.subtitles import Subtitle
 
+_surface = sdl2.surface
 _lib = sdl2.dll.dll._dll
 # Our own prototype takes plain addresses, so plane pointers need no ctypes casts.
 _update_yuv = _lib.SDL_UpdateYUVTexture

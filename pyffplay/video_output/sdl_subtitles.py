@@ -15,8 +15,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import sdl2
-
+from pyffplay.sdl_lib import sdl2
 from pyffplay.subtitles import Subtitle, wrap
 
 FONT_PATHS = (

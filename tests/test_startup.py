@@ -1,0 +1,36 @@
+"""Start-up: what is done to keep it short must not change what is loaded."""
+
+from __future__ import annotations
+
+import ctypes.util
+from pathlib import Path
+
+import pytest
+
+from pyffplay import sdl_lib
+
+
+def test_sdl2_comes_from_pysdl2_dll_without_a_system_search() -> None:
+    from pyffplay.sdl_lib import sdl2
+
+    assert "sdl2dll" in sdl2.dll.dll._libfile
+    assert ctypes.util.find_library is sdl_lib._system_find_library  # restored after the import
+
+
+def test_find_library_skips_the_system_only_for_a_bundled_sdl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(sdl_lib, "_system_find_library", lambda name: asked.append(name) or "sys")
+    (tmp_path / "libSDL2-2.0.so").touch()
+    monkeypatch.setenv("PYSDL2_DLL_PATH", str(tmp_path))
+    for name in ("SDL2", "SDL2-2.0", "SDL2-2.0.0", "SDL2d"):
+        assert sdl_lib._find_library(name) is None
+    # Not bundled there (SDL2_ttf), or not SDL: the system's answer.
+    assert sdl_lib._find_library("SDL2_ttf") == "sys"
+    assert sdl_lib._find_library("asound") == "sys"
+    monkeypatch.setenv("PYSDL2_DLL_PATH", "system")
+    assert sdl_lib._find_library("SDL2") == "sys"
+    monkeypatch.delenv("PYSDL2_DLL_PATH")
+    assert sdl_lib._find_library("SDL2") == "sys"
+    assert asked == ["SDL2_ttf", "asound", "SDL2", "SDL2"]
