@@ -105,9 +105,6 @@ def _local_path_error(name: str) -> str | None:
 
 
 def _play(opts: Options) -> int:
-    from pyffplay.errors import PlayerError
-    from pyffplay.player import Player
-
     for w in opts.warnings:
         print(f"pyffplay: warning: {w}", file=sys.stderr)
     assert opts.input is not None
@@ -117,6 +114,13 @@ def _play(opts: Options) -> int:
         return 1
     messages = Messages(opts)
     messages.capture_stderr()
+    if not opts.audio_disable and opts.ao in (None, "sounddevice"):
+        from pyffplay import portaudio
+
+        portaudio.preload()  # while the player's modules are imported, the window opens
+    from pyffplay.errors import PlayerError
+    from pyffplay.player import Player
+
     player = Player._for_command_line(
         opts, messages.on_event, messages.status if opts.status_enabled else None, _T_START
     )

@@ -34,3 +34,31 @@ def test_find_library_skips_the_system_only_for_a_bundled_sdl(
     monkeypatch.delenv("PYSDL2_DLL_PATH")
     assert sdl_lib._find_library("SDL2") == "sys"
     assert asked == ["SDL2_ttf", "asound", "SDL2", "SDL2"]
+
+
+class _NoPortAudio:
+    """A meta path finder that makes ``import sounddevice`` fail as without libportaudio."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return None
+
+
+def test_portaudio_preloaded_or_not_the_device_open_says_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from pyffplay import audio_output, portaudio
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoPortAudio(), *sys.meta_path])
+    monkeypatch.setattr(portaudio, "_module", None)
+    monkeypatch.setattr(portaudio, "_preloading", False)
+    messages = []
+    for preload in (False, True):
+        if preload:
+            portaudio.preload()  # the open waits for it, or loads by itself
+        with pytest.raises(audio_output.AudioUnavailable) as e:
+            audio_output._open_sounddevice(None, 2)  # type: ignore[arg-type]
+        messages.append(str(e.value))
+    assert messages == ["PortAudio library not found"] * 2
