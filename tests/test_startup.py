@@ -62,3 +62,28 @@ def test_portaudio_preloaded_or_not_the_device_open_says_the_same(monkeypatch: p
             audio_output._open_sounddevice(None, 2)  # type: ignore[arg-type]
         messages.append(str(e.value))
     assert messages == ["PortAudio library not found"] * 2
+
+
+def test_a_local_file_is_read_ahead_in_a_small_window(tmp_path: Path) -> None:
+    """Peak memory: a file gets ffplay-like buffering, a pipe keeps its 16 MiB read-ahead."""
+    import os
+
+    from pyffplay import memory_avio
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 1000)
+    avio = memory_avio.open_input(str(path))
+    try:
+        assert avio._readahead == memory_avio.FILE_READAHEAD
+        assert avio._keep_behind == memory_avio.FILE_KEEP_BEHIND  # type: ignore[attr-defined]
+        assert avio.read(4096) == b"x" * 1000
+    finally:
+        avio.close()
+    r, w = os.pipe()
+    os.close(w)
+    avio = memory_avio.open_input(f"pipe:{r}")
+    try:
+        assert avio._readahead == memory_avio.DEFAULT_READAHEAD
+    finally:
+        avio.close()
+        os.close(r)
