@@ -6,6 +6,7 @@ line and warnings on stderr, one-line errors and the exit code. Playing is the P
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -30,10 +31,19 @@ WAIT_SLICE = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Start-up allocates some 100,000 objects that live as long as the process (modules):
+    # no collection while they are made, and none of them scanned again (see _started).
+    gc.disable()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        _started()
+
+
+def _main(argv: list[str]) -> int:
     from pyffplay.errors import PlayerError
     from pyffplay.options import help_text, parse_args
 
-    argv = sys.argv[1:] if argv is None else argv
     # Until the player installs its own handlers, Ctrl-C or SIGTERM ends start-up quietly.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -68,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _started() -> None:
+    """The input is open (or playback ended first): what start-up made stays for good."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -196,6 +213,8 @@ class Messages:
             sys.stderr.flush()
 
     def on_event(self, name: str, data: dict[str, Any]) -> None:
+        if name in ("open", "end"):
+            _started()
         if name == "warning" and self.opts.loglevel >= AV_LOG_WARNING:
             self._message(f"pyffplay: warning: {data['message']}")
         elif name == "thread_error" and self.opts.loglevel >= AV_LOG_DEBUG:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+PORTAUDIO_SONAME = "libportaudio.so.2"  # PortAudio v19 on Linux
 _ALSA_ERROR_HANDLER: Any = None
 _module: Any = None  # sounddevice, once PortAudio is initialised
 _lock = threading.Lock()
@@ -21,11 +22,35 @@ def load() -> Any:
     global _module
     with _lock:
         if _module is None:
-            import sounddevice as sd  # raises OSError without the PortAudio library
-
+            _module = _import_sounddevice()
             _tidy_alsa()
-            _module = sd
         return _module
+
+
+def _import_sounddevice() -> Any:
+    """``import sounddevice``, which raises OSError without the PortAudio library. It asks
+    ctypes.util.find_library for "portaudio", which runs ``ldconfig -p``: the usual soname
+    is tried first."""
+    import ctypes
+    import ctypes.util
+
+    system_find_library = ctypes.util.find_library
+
+    def find_library(name: str) -> str | None:
+        if name == "portaudio":
+            try:
+                ctypes.CDLL(PORTAUDIO_SONAME)
+                return PORTAUDIO_SONAME
+            except OSError:
+                pass
+        return system_find_library(name)
+
+    ctypes.util.find_library = find_library
+    try:
+        import sounddevice
+    finally:
+        ctypes.util.find_library = system_find_library
+    return sounddevice
 
 
 def preload() -> None:
