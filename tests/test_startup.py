@@ -87,3 +87,19 @@ def test_a_local_file_is_read_ahead_in_a_small_window(tmp_path: Path) -> None:
     finally:
         avio.close()
         os.close(r)
+
+
+def test_no_gpu_device_means_no_opengl_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyffplay.video_output import sdl
+
+    monkeypatch.setattr(sdl.sys, "platform", "linux")
+    assert not sdl.has_gpu_device(str(tmp_path))
+    (tmp_path / "dri").mkdir()
+    assert not sdl.has_gpu_device(str(tmp_path))  # an empty /dev/dri
+    (tmp_path / "dri" / "renderD128").touch()
+    assert sdl.has_gpu_device(str(tmp_path))
+    (tmp_path / "dri" / "renderD128").unlink()
+    (tmp_path / "nvidia0").touch()
+    assert sdl.has_gpu_device(str(tmp_path))
+    monkeypatch.setattr(sdl.sys, "platform", "darwin")
+    assert sdl.has_gpu_device(str(tmp_path / "none"))
