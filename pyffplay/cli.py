@@ -53,6 +53,8 @@ def _main(argv: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    if not (opts.show_help or opts.show_info or _stderr_to_pipe(opts)):
+        _preload_audio(opts)  # PortAudio's device scan runs while FFmpeg's libraries load
     _start_ffmpeg_log(opts)
     if opts.show_help:
         sys.stdout.write(help_text())
@@ -110,6 +112,23 @@ def _start_ffmpeg_log(opts: Options) -> None:
         pass
 
 
+def _preload_audio(opts: Options) -> None:
+    """PortAudio's initialisation started on its own thread, when the device will be wanted."""
+    if not opts.audio_disable and opts.ao in (None, "sounddevice"):
+        from pyffplay import portaudio
+
+        portaudio.preload()
+
+
+def _stderr_to_pipe(opts: Options) -> bool:
+    """-vo terminal (or the terminal chosen for want of a display): stderr goes into a pipe
+    while the picture is shown (Messages.capture_stderr)."""
+    if not (os.isatty(1) and os.isatty(2)) or opts.display_disable:
+        return False
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return opts.vo == "terminal" or (opts.vo is None and no_display)
+
+
 def _local_path_error(name: str) -> str | None:
     """A missing file or a directory, said before any window or terminal mode."""
     if name in ("-",) or ":" in name.split("/")[0]:
@@ -131,10 +150,7 @@ def _play(opts: Options) -> int:
         return 1
     messages = Messages(opts)
     messages.capture_stderr()
-    if not opts.audio_disable and opts.ao in (None, "sounddevice"):
-        from pyffplay import portaudio
-
-        portaudio.preload()  # while the player's modules are imported, the window opens
+    _preload_audio(opts)  # (once) after stderr went to the pipe: ALSA may print while it scans
     from pyffplay.errors import PlayerError
     from pyffplay.player import Player
 
@@ -182,11 +198,7 @@ class Messages:
 
     def capture_stderr(self) -> None:
         """-vo terminal (or the terminal chosen for want of a display): fd 2 into a pipe."""
-        opts = self.opts
-        if not (os.isatty(1) and os.isatty(2)) or opts.display_disable:
-            return
-        no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-        if opts.vo == "terminal" or (opts.vo is None and no_display):
+        if _stderr_to_pipe(self.opts):
             from pyffplay.stderr_pipe import StderrPipe
 
             pipe = StderrPipe(self._stderr_data)

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 PORTAUDIO_SONAME = "libportaudio.so.2"  # PortAudio v19 on Linux
+ALSA_SONAME = "libasound.so.2"
 _ALSA_ERROR_HANDLER: Any = None
 _module: Any = None  # sounddevice, once PortAudio is initialised
 _lock = threading.Lock()
@@ -22,8 +23,13 @@ def load() -> Any:
     global _module
     with _lock:
         if _module is None:
+            alsa = _quiet_alsa()
             _module = _import_sounddevice()
-            _tidy_alsa()
+            if alsa is not None:
+                # Scanning the devices loaded every plugin ALSA's configuration names (a52
+                # and lavrate bring the system's libavcodec, ~12 MiB). Freed: the device open
+                # reads the configuration again and loads only what it uses.
+                alsa.snd_config_update_free_global()
         return _module
 
 
@@ -72,25 +78,23 @@ def _preload() -> None:
         pass
 
 
-def _tidy_alsa() -> None:
-    """After PortAudio's initialisation: ALSA's recoverable errors ("underrun occurred"),
-    printed straight to stderr, would scribble over the terminal output and the status
-    line: route them nowhere. And free ALSA's global configuration: enumerating the devices
-    loaded every plugin it names (a52 and lavrate bring the system's libavcodec, ~12 MiB);
-    the next snd_pcm_open reads the configuration again and loads only what it uses."""
+def _quiet_alsa() -> Any:
+    """libasound, its error handler set to nothing first: ALSA prints recoverable errors
+    ("underrun occurred", PCMs of the configuration it cannot open while PortAudio scans)
+    straight to stderr, over the terminal output, the status line and FFmpeg's log. None
+    without ALSA."""
     global _ALSA_ERROR_HANDLER
     import ctypes
 
-    if _ALSA_ERROR_HANDLER is not None:
-        return
     try:
-        # By soname: PortAudio has it loaded already, and find_library would run ldconfig.
-        lib = ctypes.CDLL("libasound.so.2")
+        lib = ctypes.CDLL(ALSA_SONAME)  # by soname: find_library would run ldconfig
         handler_type = ctypes.CFUNCTYPE(
             None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
         )
-        _ALSA_ERROR_HANDLER = handler_type(lambda *args: None)  # kept alive for ALSA
+        if _ALSA_ERROR_HANDLER is None:
+            _ALSA_ERROR_HANDLER = handler_type(lambda *args: None)  # kept alive for ALSA
         lib.snd_lib_error_set_handler(_ALSA_ERROR_HANDLER)
-        lib.snd_config_update_free_global()
+        lib.snd_config_update_free_global.restype = ctypes.c_int
+        return lib
     except (OSError, AttributeError):
-        pass
+        return None
