@@ -1,8 +1,8 @@
 """PortAudio, through sounddevice: initialised once, ahead of the device open when it can.
 
 ``import sounddevice`` initialises PortAudio, which enumerates the ALSA devices (70+ ms);
-the command line starts that on a thread of its own while the window opens and the input
-is probed. Nothing here imports NumPy.
+the command line starts that on a thread of its own while FFmpeg's libraries and the
+player's modules load. Nothing here imports NumPy.
 """
 
 from __future__ import annotations
@@ -60,9 +60,8 @@ def _import_sounddevice() -> Any:
 
 
 def preload() -> None:
-    """Initialise PortAudio on a thread of its own while the window opens and the input is
-    probed (ffplay's SDL_Init opens its audio subsystem at start too); errors are left for
-    the device open to report."""
+    """Initialise PortAudio on a thread of its own (ffplay's SDL_Init starts its audio
+    subsystem at start too); errors are left for the device open to report."""
     global _preloading
     with _lock:
         if _preloading or _module is not None:
