@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from pyffplay import portaudio
 from pyffplay.clock import AV_SYNC_AUDIO_MASTER, SDL_MIX_MAXVOLUME, AudioSync
 from pyffplay.control import PlaybackControl
 from pyffplay.errors import inject_fault
@@ -32,36 +33,11 @@ class AudioUnavailable(Exception):
     """No PortAudio library, no device, or the device would not open."""
 
 
-_ALSA_ERROR_HANDLER: Any = None
-
-
-def _silence_alsa() -> None:
-    """ALSA prints recoverable errors ("underrun occurred") straight to stderr, which
-    would scribble over the terminal output and the status line: route them nowhere."""
-    global _ALSA_ERROR_HANDLER
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("asound")
-    if not name or _ALSA_ERROR_HANDLER is not None:
-        return
-    try:
-        lib = ctypes.CDLL(name)
-        handler_type = ctypes.CFUNCTYPE(
-            None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
-        )
-        _ALSA_ERROR_HANDLER = handler_type(lambda *args: None)  # kept alive for ALSA
-        lib.snd_lib_error_set_handler(_ALSA_ERROR_HANDLER)
-    except (OSError, AttributeError):
-        pass
-
-
 def _open_sounddevice(out: AudioOutput, wanted_channels: int) -> None:
     try:
-        import sounddevice as sd  # raises OSError without the PortAudio library
+        sd = portaudio.load()
     except OSError as e:
         raise AudioUnavailable(str(e)) from None
-    _silence_alsa()
     try:
         info = sd.query_devices(kind="output")
         out.channels = max(1, min(wanted_channels, int(info["max_output_channels"]) or wanted_channels, 8))

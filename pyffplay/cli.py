@@ -6,6 +6,7 @@ line and warnings on stderr, one-line errors and the exit code. Playing is the P
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -30,12 +31,21 @@ WAIT_SLICE = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Start-up allocates some 100,000 objects that live as long as the process (modules):
+    # no collection while they are made, and none of them scanned again (see _started).
+    gc.disable()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        _started()
+
+
+def _main(argv: list[str]) -> int:
     from pyffplay.errors import PlayerError
     from pyffplay.heap import fix_mmap_threshold
     from pyffplay.options import help_text, parse_args
 
     fix_mmap_threshold()  # before the first picture buffer is allocated
-    argv = sys.argv[1:] if argv is None else argv
     # Until the player installs its own handlers, Ctrl-C or SIGTERM ends start-up quietly.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -45,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    if not (opts.show_help or opts.show_info or _stderr_to_pipe(opts)):
+        _preload_audio(opts)  # PortAudio's device scan runs while FFmpeg's libraries load
     _start_ffmpeg_log(opts)
     if opts.show_help:
         sys.stdout.write(help_text())
@@ -72,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(code)
 
 
+def _started() -> None:
+    """The input is open (or playback ended first): what start-up made stays for good."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -95,6 +114,23 @@ def _start_ffmpeg_log(opts: Options) -> None:
         pass
 
 
+def _preload_audio(opts: Options) -> None:
+    """PortAudio's initialisation started on its own thread, when the device will be wanted."""
+    if not opts.audio_disable and opts.ao in (None, "sounddevice"):
+        from pyffplay import portaudio
+
+        portaudio.preload()
+
+
+def _stderr_to_pipe(opts: Options) -> bool:
+    """-vo terminal (or the terminal chosen for want of a display): stderr goes into a pipe
+    while the picture is shown (Messages.capture_stderr)."""
+    if not (os.isatty(1) and os.isatty(2)) or opts.display_disable:
+        return False
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return opts.vo == "terminal" or (opts.vo is None and no_display)
+
+
 def _local_path_error(name: str) -> str | None:
     """A missing file or a directory, said before any window or terminal mode."""
     if name in ("-",) or ":" in name.split("/")[0]:
@@ -107,9 +143,6 @@ def _local_path_error(name: str) -> str | None:
 
 
 def _play(opts: Options) -> int:
-    from pyffplay.errors import PlayerError
-    from pyffplay.player import Player
-
     for w in opts.warnings:
         print(f"pyffplay: warning: {w}", file=sys.stderr)
     assert opts.input is not None
@@ -119,6 +152,10 @@ def _play(opts: Options) -> int:
         return 1
     messages = Messages(opts)
     messages.capture_stderr()
+    _preload_audio(opts)  # (once) after stderr went to the pipe: ALSA may print while it scans
+    from pyffplay.errors import PlayerError
+    from pyffplay.player import Player
+
     player = Player._for_command_line(
         opts, messages.on_event, messages.status if opts.status_enabled else None, _T_START
     )
@@ -163,11 +200,7 @@ class Messages:
 
     def capture_stderr(self) -> None:
         """-vo terminal (or the terminal chosen for want of a display): fd 2 into a pipe."""
-        opts = self.opts
-        if not (os.isatty(1) and os.isatty(2)) or opts.display_disable:
-            return
-        no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-        if opts.vo == "terminal" or (opts.vo is None and no_display):
+        if _stderr_to_pipe(self.opts):
             from pyffplay.stderr_pipe import StderrPipe
 
             pipe = StderrPipe(self._stderr_data)
@@ -194,6 +227,8 @@ class Messages:
             sys.stderr.flush()
 
     def on_event(self, name: str, data: dict[str, Any]) -> None:
+        if name in ("open", "end"):
+            _started()
         if name == "warning" and self.opts.loglevel >= AV_LOG_WARNING:
             self._message(f"pyffplay: warning: {data['message']}")
         elif name == "thread_error" and self.opts.loglevel >= AV_LOG_DEBUG:

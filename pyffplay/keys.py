@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sdl2
-
 from pyffplay.commands import (
     QUIT,
     ChangeVolume,
@@ -18,6 +16,7 @@ from pyffplay.commands import (
     ToggleMute,
     TogglePause,
 )
+from pyffplay.sdl_lib import sdl2
 
 
 def seek_commands(seek_interval: float) -> dict[int, Command]:

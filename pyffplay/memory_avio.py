@@ -27,6 +27,10 @@ from pyffplay.pipe_ring import PipeRing
 DEFAULT_MAX_MEMORY = 256 * 1024 * 1024
 DEFAULT_READAHEAD = 16 * 1024 * 1024
 DEFAULT_KEEP_BEHIND = 4 * 1024 * 1024
+# A local regular file: the page cache reads ahead as well and a read costs little, so a
+# small window will do (ffplay keeps 32 KiB); 16 MiB would hold a whole short clip in memory.
+FILE_READAHEAD = 2 * 1024 * 1024
+FILE_KEEP_BEHIND = 1024 * 1024
 DEFAULT_MAX_DISK = 1 << 30
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -518,8 +522,8 @@ def open_input(
     stdin_fd: int = 0,
     chunk_size: int = 256 * 1024,
     *,
-    readahead: int = DEFAULT_READAHEAD,
-    keep_behind: int = DEFAULT_KEEP_BEHIND,
+    readahead: int | None = None,
+    keep_behind: int | None = None,
     pipe_seek_end: bool = True,
     on_warning: Callable[[str], None] | None = None,
     tmpdir: str | None = None,
@@ -528,8 +532,9 @@ def open_input(
 
     max_memory: bytes held in memory; max_disk: bytes of a pipe kept in a temporary file
     (in tmpdir) past that, 0 for none; the oldest bytes of a pipe beyond both are dropped.
-    readahead: bytes read beyond the position (both kinds); keep_behind: bytes of a file
-    kept before it; pipe_seek_end=False makes SEEK_END on a pipe not yet at EOF answer
+    readahead: bytes read beyond the position (both kinds; default FILE_READAHEAD for a
+    file, DEFAULT_READAHEAD for a pipe); keep_behind: bytes of a file kept before it
+    (FILE_KEEP_BEHIND); pipe_seek_end=False makes SEEK_END on a pipe not yet at EOF answer
     -ENOSYS (size unknown, as ffplay on a pipe) instead of reading the pipe to its end.
     on_warning: called once, with one line, when FFmpeg seeks to bytes that were dropped.
     """
@@ -539,7 +544,7 @@ def open_input(
         url,
         stdin_fd,
         pipe_seek_end,
-        keep_behind,
+        FILE_KEEP_BEHIND if keep_behind is None else keep_behind,
         tmpdir,
         {"max_memory": max_memory, "chunk_size": chunk_size, "readahead": readahead},
         max_disk,
@@ -557,7 +562,15 @@ def _open(
     limits: dict,
     max_disk: int,
 ) -> MemoryAVIO:
-    pipe = dict(pipe_seek_end=pipe_seek_end, max_disk=max_disk, tmpdir=tmpdir, **limits)
+    readahead = limits.pop("readahead")
+    pipe = dict(
+        pipe_seek_end=pipe_seek_end,
+        max_disk=max_disk,
+        tmpdir=tmpdir,
+        readahead=DEFAULT_READAHEAD if readahead is None else readahead,
+        **limits,
+    )
+    limits["readahead"] = FILE_READAHEAD if readahead is None else readahead
     m = _PIPE_RE.fullmatch(url) if url != "-" else None
     if url == "-" or m:
         fd = int(m.group(1)) if m and m.group(1) else stdin_fd

@@ -15,11 +15,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyffplay import commands as cmd
 from pyffplay.clock import SDL_MIX_MAXVOLUME
-from pyffplay.core import VideoState
 from pyffplay.errors import PlayerError
 from pyffplay.options import Options, options_from_keywords
 from pyffplay.report import EventCallback, Reporter
@@ -27,12 +26,23 @@ from pyffplay.sources import source_name
 from pyffplay.trace import Trace
 from pyffplay.video_output import VideoOutput
 
+if TYPE_CHECKING:
+    from pyffplay.core import VideoState
+
 # close(): how long to wait for the loop thread, which itself bounds each worker's join.
 CLOSE_TIMEOUT = 2.0
 # What wait() returns for each way playback ended.
 _REASONS = {"eof": "eof", "error": "error", "quit": "quit", "signal": "quit"}
 
 FrameCallback = Callable[[Any, float], None]
+
+
+def _import_player_modules() -> None:
+    try:
+        import pyffplay.core
+        import pyffplay.demux  # noqa: F401 - the read thread's
+    except Exception:
+        pass  # raised again where the loop thread imports it
 
 
 class Player:
@@ -109,6 +119,10 @@ class Player:
         from pyffplay.video_output.select import make_output
 
         reporter = Reporter(trace, self._on_event, self._status_sink)
+        # The player's modules are imported while the output starts: SDL's own work
+        # (X11, the renderer) runs without the GIL.
+        importer = threading.Thread(target=_import_player_modules, name="import", daemon=True)
+        importer.start()
         try:
             try:
                 self._output = make_output(self._opts, self._opts.window_title or self._name, reporter.warn)
@@ -119,6 +133,9 @@ class Player:
                 self._finish("error", f"cannot start video output: {e}", reporter)
                 return
             trace.event("output", None, **self._output.describe())
+            importer.join()
+            from pyffplay.core import VideoState  # an import error shows here, as it was
+
             vs = VideoState(self._opts, self._source, self._output, reporter)
             if self._on_frame is not None:
                 on_frame = self._on_frame

@@ -8,15 +8,12 @@ exactly as a C thread of ffplay would block.
 from __future__ import annotations
 
 import ctypes
-import warnings
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # "Using SDL2 binaries from pysdl2-dll"
-    import sdl2.dll as _sdl_dll
+from pyffplay.sdl_lib import sdl2
 
 SDL_MUTEX_TIMEDOUT = 1
 
-_lib = _sdl_dll.dll._dll
+_lib = sdl2.dll.dll._dll
 _lib.SDL_CreateMutex.restype = ctypes.c_void_p
 _lib.SDL_CreateMutex.argtypes = []
 _lib.SDL_DestroyMutex.argtypes = [ctypes.c_void_p]

@@ -209,7 +209,7 @@ def test_file_memory_stays_bounded(tmp_path):
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     chunk, bound = 64 * KiB, 1 * MiB
-    avio = open_input(str(path), max_memory=bound, chunk_size=chunk)  # default 16M readahead
+    avio = open_input(str(path), max_memory=bound, chunk_size=chunk, readahead=16 * MiB)
     try:
         out = bytearray()
         peak = 0

@@ -8,15 +8,15 @@ initialised video.
 from __future__ import annotations
 
 import ctypes
+import os
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import sdl2
-from sdl2 import surface as _surface
-
 from pyffplay.commands import QUIT, Command, Refresh
 from pyffplay.keys import MouseState, sdl_key_table
+from pyffplay.sdl_lib import sdl2
 from pyffplay.video_output import VideoOutput, calculate_display_rect, displayed_size
 from pyffplay.video_output.sdl_subtitles import SubtitleRenderer
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pyffplay.options import Options
     from pyffplay.subtitles import Subtitle
 
+_surface = sdl2.surface
 _lib = sdl2.dll.dll._dll
 # Our own prototype takes plain addresses, so plane pointers need no ctypes casts.
 _update_yuv = _lib.SDL_UpdateYUVTexture
@@ -66,6 +67,19 @@ GL_RENDERER = 0x1F01
 def is_software_gl(gl_renderer: str | None) -> bool:
     """Whether an OpenGL renderer string names a rasterizer that runs on the CPU."""
     return gl_renderer is not None and any(s in gl_renderer.lower() for s in SOFTWARE_GL)
+
+
+def has_gpu_device(dev: str = "/dev") -> bool:
+    """Whether OpenGL may run on a GPU: on Linux a DRM device (/dev/dri/...) or NVIDIA's
+    (/dev/nvidia0) must exist, else Mesa can only rasterize on the CPU. Elsewhere: True."""
+    if not sys.platform.startswith("linux"):
+        return True
+    try:
+        if os.listdir(os.path.join(dev, "dri")):
+            return True
+    except OSError:
+        pass
+    return os.path.exists(os.path.join(dev, "nvidia0"))
 
 
 def _renderer_name(renderer: Any) -> str:
@@ -120,10 +134,12 @@ def create_window_and_renderer(
     """-renderer: gpu (SDL's accelerated renderer), software (SDL's software renderer on the
     window surface, which reaches X by shared memory), or auto: the GPU one unless its OpenGL
     is a software rasterizer (llvmpipe, softpipe, swrast), where the software path costs less
-    than half as much CPU (docs/BENCHMARKS.md). Returns (window, renderer, name, GL_RENDERER)."""
+    than half as much CPU (docs/BENCHMARKS.md). Without a GPU device auto does not ask
+    OpenGL (creating its context on llvmpipe costs ~100 ms). Returns (window, renderer, name,
+    GL_RENDERER)."""
     sync_flag = sdl2.SDL_RENDERER_PRESENTVSYNC if vsync else 0
     gl_name: str | None = None
-    if mode in ("auto", "gpu"):
+    if mode == "gpu" or (mode == "auto" and has_gpu_device()):
         window = _create_window(title, flags)
         renderer = sdl2.SDL_CreateRenderer(window, -1, sdl2.SDL_RENDERER_ACCELERATED | sync_flag)
         if renderer:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sdl2
+from pyffplay.sdl_lib import sdl2
 
-from pyffplay.subtitles import Subtitle, wrap
+if TYPE_CHECKING:
+    # subtitles.py brings NumPy: the window opens without waiting for it.
+    from pyffplay.subtitles import Subtitle
 
 FONT_PATHS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -137,6 +139,8 @@ class SubtitleRenderer:
 
     def _render_text(self, sub: Subtitle, w: int, h: int) -> None:
         from sdl2 import sdlttf
+
+        from pyffplay.subtitles import wrap
 
         size = max(MIN_FONT_SIZE, h // FONT_DIVISOR)
         fonts = self._fonts_for(size)
