@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from pyffplay.term_render import CellRenderer, fit_picture
 from pyffplay.video_output import VideoOutput, displayed_size
@@ -76,6 +77,9 @@ class TerminalOutput(VideoOutput):
     def __init__(self, colors: str, fd: int = 1) -> None:
         self.fd = fd
         self.renderer = CellRenderer(colors, tolerance=TRUECOLOR_TOLERANCE)
+        # One reformatter for the whole run: it keeps its SwsContext while the sizes and
+        # formats stay, where frame.reformat() would build (and free) one per frame.
+        self._reformatter = VideoReformatter()
         self.cols, self.rows = self._query_size()
         self.width = self.cols  # the player reads these like a window's size
         self.height = self.rows
@@ -191,7 +195,9 @@ class TerminalOutput(VideoOutput):
             self.renderer.reset()
         # swscale does the scaling and the YUV -> RGB conversion (area: no aliasing).
         sw, sh = (2 * h, w) if swaps else (w, 2 * h)
-        rgb = vp.frame.reformat(width=sw, height=sh, format="rgb24", interpolation="AREA").to_ndarray()
+        rgb = self._reformatter.reformat(
+            vp.frame, width=sw, height=sh, format="rgb24", interpolation="AREA"
+        ).to_ndarray()
         if angle:
             rgb = np.rot90(rgb, k=-round(angle / 90))  # clockwise display angle
         if sub is not None and sub.bitmaps:
