@@ -193,15 +193,16 @@ class TerminalOutput(VideoOutput):
                 self._last_status = b""
             self._picture_rect = rect
             self.renderer.reset()
-        # swscale does the scaling and the YUV -> RGB conversion (area: no aliasing).
+        # swscale does the scaling and the YUV -> RGB conversion (area: no aliasing); RGBA
+        # because a 4-byte pixel is one word for the renderer (the alpha is never sent).
         sw, sh = (2 * h, w) if swaps else (w, 2 * h)
         rgb = self._reformatter.reformat(
-            vp.frame, width=sw, height=sh, format="rgb24", interpolation="AREA"
+            vp.frame, width=sw, height=sh, format="rgba", interpolation="AREA"
         ).to_ndarray()
         if angle:
             rgb = np.rot90(rgb, k=-round(angle / 90))  # clockwise display angle
         if sub is not None and sub.bitmaps:
-            rgb = blend_bitmaps(np.array(rgb), sub, (vp.width, vp.height))
+            rgb = blend_bitmaps(np.array(rgb[..., :3]), sub, (vp.width, vp.height))
         return out + self.renderer.render(rgb, x, y)
 
     def canvas_size(self) -> tuple[int, int]:
