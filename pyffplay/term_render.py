@@ -17,6 +17,9 @@ import numpy as np
 _GLYPH = "\u2584".encode()
 _RESET = b"\x1b[0m"
 _MAX_POS = 10000  # cursor positions 1..9999: no terminal is that large
+# Re-sending a gap of unchanged cells costs at least 3 bytes a cell (the glyph); skipping it
+# at most 51 (a cursor move to 9999;9999 and both colours in full): longer gaps are skipped.
+_MAX_GAP = 17
 
 
 # str(i) for i < _MAX_POS, left-aligned and NUL-padded ("7\0\0\0"), one row each.
@@ -221,7 +224,7 @@ class CellRenderer:
         """Length of "48;2;R;G;B" (or "48;5;N") for the bg (half 0) or fg (1) of each cell."""
         if self._colors == "256":
             return 4 + _CHAN_LEN[cells.view(np.uint8)[half::2]]
-        rg = cells.view("<u2").reshape(-1, 4)[:, 2 * half]
+        rg = cells.view("<u2")[2 * half :: 4]
         return 4 + _CHAN2_LEN[rg] + _CHAN_LEN[cells.view(np.uint8)[4 * half + 2 :: 8]]
 
     @staticmethod
@@ -237,18 +240,40 @@ class CellRenderer:
         after the gap then needs)."""
         idx = np.flatnonzero(changed)
         a, b = idx[:-1], idx[1:]
-        gap = (b - a > 1) & (a // w == b // w)
+        gap = (b - a > 1) & (b - a <= _MAX_GAP) & (a // w == b // w)
         if not gap.any():
             return idx
         a, b = a[gap], b[gap]
-        bg, fg = (cells.view(self._half_dtype())[k::2] for k in (0, 1))
-        bg_len, fg_len = self._param_len(cells, 0), self._param_len(cells, 1)
-        # step[i]: bytes to emit cell i right after cell i-1; sums over a run via cumsum.
-        step = 3 + self._sgr_len(bg[1:] != bg[:-1], fg[1:] != fg[:-1], bg_len[1:], fg_len[1:])
-        total = np.concatenate(([0], np.cumsum(step)))
-        resend = total[b] - total[a]
+        # The cells a+1 .. b of every gap, gap after gap, and where each gap's run begins.
+        count = b - a
+        first = np.cumsum(count) - count
+        run = np.arange(int(count.sum())) + np.repeat(a + 1 - first, count)
+        halves = cells.view(self._half_dtype()).reshape(-1, 2)
+        here, before = cells[run], cells[run - 1]
+        h_now, h_before = (
+            here.view(self._half_dtype()).reshape(-1, 2),
+            before.view(self._half_dtype()).reshape(-1, 2),
+        )
+        # step: bytes to emit a cell right after the one before it; summed over each gap.
+        step = 3 + self._sgr_len(
+            h_now[:, 0] != h_before[:, 0],
+            h_now[:, 1] != h_before[:, 1],
+            self._param_len(here, 0),
+            self._param_len(here, 1),
+        )
+        resend = np.add.reduceat(step, first)
         move = 4 + _POS_LEN[b // w + y + 1] + _POS_LEN[b % w + x + 1]
-        skip = move + 3 + self._sgr_len(bg[b] != bg[a], fg[b] != fg[a], bg_len[b], fg_len[b])
+        cb = cells[b]
+        skip = (
+            move
+            + 3
+            + self._sgr_len(
+                halves[b, 0] != halves[a, 0],
+                halves[b, 1] != halves[a, 1],
+                self._param_len(cb, 0),
+                self._param_len(cb, 1),
+            )
+        )
         take = resend < skip
         if not take.any():
             return idx
