@@ -399,3 +399,23 @@ def test_a_sequence_of_partial_changes_replays_to_each_frame(colors):
         rgb = change_cells(rgb, (0.05, 0.3, 0.9)[step % 3], 40 + step)
         screen = apply(screen, r.render(rgb, 2, 1))
         assert screen == expected(rgb, 2, 1, colors)
+
+
+@pytest.mark.parametrize("gap", [1, 2, 5, 16, 17, 40])
+def test_gap_of_equal_colours_is_resent_up_to_its_cost(gap):
+    """A run of unchanged cells already in the pen's colours costs 3 bytes a cell to
+    re-send, a cursor move "ESC[1;nH" 6 or 7: short runs are re-sent, long ones jumped
+    (the renderer only weighs gaps it could ever re-send, at most 17 cells)."""
+    w = gap + 4
+    a = np.zeros((2, w, 3), dtype=np.uint8)
+    b = a.copy()
+    b[:, 1] = b[:, gap + 2] = 200  # two changed cells with `gap` black cells between
+    b[:, 2 : gap + 2] = 200  # ... which already are the colour the pen will have
+    a[:, 2 : gap + 2] = 200
+    r = CellRenderer()
+    screen = apply({}, r.render(a, 0, 0))
+    data = r.render(b, 0, 0)
+    resent = 3 * gap < 5 + len(str(gap + 3))  # the gap's glyphs vs ESC[1;{col}H
+    assert r.cells_sent == (gap + 2 if resent else 2)
+    assert data.count(b"H") == (1 if resent else 2)
+    assert apply(screen, data) == expected(b, 0, 0)
