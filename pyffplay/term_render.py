@@ -11,6 +11,7 @@ glyph), a column at a time, and one bytes.translate squeezes the NULs out.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,6 +61,7 @@ _BG_TRUE64, _ = _table(256, b"48;2;", b"", "<u8")  # + ";G" ";B"
 _FG_TRUE64, _ = _table(256, b"38;2;", b"", "<u8")
 _BG_256_64, _ = _table(256, b"48;5;", b"", "<u8")
 _FG_256_64, _ = _table(256, b"38;5;", b"", "<u8")
+_RESET32 = np.uint32(_word(_RESET, "<u4"))
 _ESC64 = np.uint64(_word(b"\x1b[", "<u8"))
 _SEP32 = np.uint32(_word(b";", "<u4"))
 _TAIL32 = np.array([_word(_GLYPH, "<u4"), _word(b"m" + _GLYPH, "<u4")], dtype="<u4")  # [SGR open]
@@ -81,6 +83,7 @@ _GREY_CODE = (232 + _GREY_IDX).astype(np.uint8)
 _CUBE_R, _CUBE_G, _CUBE_B = ((k * _CUBE_IDX + (16 if k == 36 else 0)).astype(np.uint8) for k in (36, 6, 1))
 
 
+@lru_cache(maxsize=16)  # called for every frame with the same few arguments
 def fit_picture(
     pic_w: int, pic_h: int, sar: tuple[int, int], cols: int, rows: int
 ) -> tuple[int, int, int, int]:
@@ -186,7 +189,7 @@ class CellRenderer:
         idx = self._fill_gaps(changed, cells, w, x, y)
         shown[idx] = cells[idx]  # emitted cells now show the new colours, others the old
         self._sent = int(idx.size)
-        return self._encode(idx, cells[idx], w, x, y) + _RESET
+        return self._encode(idx, cells[idx], w, x, y)
 
     def _half_dtype(self) -> str:
         return "<u1" if self._colors == "256" else "<u4"
@@ -284,7 +287,8 @@ class CellRenderer:
         return np.flatnonzero(changed | (np.cumsum(edge[:-1]) > 0))
 
     def _encode(self, idx: np.ndarray, cells: np.ndarray, w: int, x: int, y: int) -> bytes:
-        """Escape bytes for the cells idx (row-major order) with their cell words.
+        """Escape bytes for the cells idx (row-major order) with their cell words, then
+        the SGR reset.
 
         Each cell becomes a fixed-width record of NUL-padded words, filled a column at a
         time from the tables; the NULs are then squeezed out:
@@ -300,7 +304,9 @@ class CellRenderer:
         np.not_equal(halves[1:, 1], halves[:-1, 1], out=new_fg[1:])
         sgr = new_bg | new_fg
         words = 16 if truecolor else 12
-        data = np.zeros((n, words), dtype="<u4")
+        buffer = np.zeros((n + 1, words), dtype="<u4")
+        buffer[n, 0] = _RESET32  # an extra record: the reset comes out of the same squeeze
+        data = buffer[:n]
         d64 = data.view("<u8")
         np.multiply(sgr, _ESC64, out=d64[:, 1])  # ESC[ opening the SGR, unless moved
         # Cursor moves: only where a run of cells starts (the first cell, after a skipped
@@ -330,4 +336,4 @@ class CellRenderer:
         data[np.flatnonzero(~new_bg), bg_words] = 0  # colours the pen already has
         data[np.flatnonzero(~new_fg), fg_words] = 0
         np.take(_TAIL32, sgr.view(np.uint8), out=data[:, tail], mode="clip")
-        return data.tobytes().translate(None, b"\0")
+        return buffer.tobytes().translate(None, b"\0")

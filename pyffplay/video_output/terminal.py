@@ -196,7 +196,7 @@ class TerminalOutput(VideoOutput):
         out += self._picture_bytes(vp, sub)
         if text:
             out += self._subtitle_bytes(text)
-        self._write(SYNC_BEGIN + out + SYNC_END)
+        self._write(b"".join((SYNC_BEGIN, out, SYNC_END)))  # one copy of a large frame
 
     def _subtitle_bytes(self, text: str) -> bytes:
         """The text centred on the row above the status line (drawn after the picture, whose
