@@ -369,3 +369,53 @@ def test_tolerance_zero_is_exact():
     nudged = base.copy()
     nudged[1, 1, 2] += 1
     assert r.render(nudged, 0, 0) != b"" and r.cells_sent == 1
+
+
+@pytest.mark.parametrize("colors", ["truecolor", "256"])
+def test_rgba_input_gives_the_same_bytes_as_rgb(colors):
+    """swscale's RGBA (a pixel is one word) and RGB24 are the same picture: the 4th byte,
+    whatever it holds, is never sent and never counts as a change."""
+    rng = np.random.default_rng(5)
+    r3, r4 = CellRenderer(colors, tolerance=8), CellRenderer(colors, tolerance=8)
+    rgb = frame(21)
+    for step in range(4):
+        rgba = np.empty(rgb.shape[:2] + (4,), dtype=np.uint8)
+        rgba[..., :3] = rgb
+        rgba[..., 3] = rng.integers(0, 256, rgb.shape[:2])
+        assert r4.render(rgba, 3, 1) == r3.render(rgb, 3, 1)
+        assert r4.cells_sent == r3.cells_sent
+        rgb = change_cells(rgb, 0.2, 30 + step)
+
+
+@pytest.mark.parametrize("colors", ["truecolor", "256"])
+def test_a_sequence_of_partial_changes_replays_to_each_frame(colors):
+    """Runs, gaps, row starts and repeated colours across several frames: after each
+    render the replayed screen shows exactly that frame."""
+    r = CellRenderer(colors)
+    rgb = frame(8, h=12, w=20)
+    rgb[:4, :7] = 9  # a block of equal colours: SGRs that persist along runs
+    screen = apply({}, r.render(rgb, 2, 1))
+    for step in range(6):
+        rgb = change_cells(rgb, (0.05, 0.3, 0.9)[step % 3], 40 + step)
+        screen = apply(screen, r.render(rgb, 2, 1))
+        assert screen == expected(rgb, 2, 1, colors)
+
+
+@pytest.mark.parametrize("gap", [1, 2, 5, 16, 17, 40])
+def test_gap_of_equal_colours_is_resent_up_to_its_cost(gap):
+    """A run of unchanged cells already in the pen's colours costs 3 bytes a cell to
+    re-send, a cursor move "ESC[1;nH" 6 or 7: short runs are re-sent, long ones jumped
+    (the renderer only weighs gaps it could ever re-send, at most 17 cells)."""
+    w = gap + 4
+    a = np.zeros((2, w, 3), dtype=np.uint8)
+    b = a.copy()
+    b[:, 1] = b[:, gap + 2] = 200  # two changed cells with `gap` black cells between
+    b[:, 2 : gap + 2] = 200  # ... which already are the colour the pen will have
+    a[:, 2 : gap + 2] = 200
+    r = CellRenderer()
+    screen = apply({}, r.render(a, 0, 0))
+    data = r.render(b, 0, 0)
+    resent = 3 * gap < 5 + len(str(gap + 3))  # the gap's glyphs vs ESC[1;{col}H
+    assert r.cells_sent == (gap + 2 if resent else 2)
+    assert data.count(b"H") == (1 if resent else 2)
+    assert apply(screen, data) == expected(b, 0, 0)

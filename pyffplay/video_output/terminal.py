@@ -11,10 +11,12 @@ subtitles are blended into the picture before it becomes cells.
 from __future__ import annotations
 
 import os
+import termios
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from pyffplay.term_render import CellRenderer, fit_picture
 from pyffplay.video_output import VideoOutput, displayed_size
@@ -76,6 +78,9 @@ class TerminalOutput(VideoOutput):
     def __init__(self, colors: str, fd: int = 1) -> None:
         self.fd = fd
         self.renderer = CellRenderer(colors, tolerance=TRUECOLOR_TOLERANCE)
+        # One reformatter for the whole run: it keeps its SwsContext while the sizes and
+        # formats stay, where frame.reformat() would build (and free) one per frame.
+        self._reformatter = VideoReformatter()
         self.cols, self.rows = self._query_size()
         self.width = self.cols  # the player reads these like a window's size
         self.height = self.rows
@@ -86,12 +91,14 @@ class TerminalOutput(VideoOutput):
         self._last_status = b""
         self._picture_rect: tuple[int, int, int, int] | None = None
         self._subtitle_text = ""  # the text on the subtitle row
+        self._opost_cleared = False
         self.enter()
 
     # -- terminal state ------------------------------------------------------------------
     def enter(self) -> None:
         """Alternate screen, hidden cursor, clean slate (also after fg from Ctrl-Z)."""
         self._write(ALT_SCREEN_ON + CURSOR_HIDE + CLEAR)
+        self._opost_cleared = self._set_output_processing(False)
         self.renderer.reset()
         self._picture_rect = None
         self._subtitle_text = ""
@@ -102,6 +109,9 @@ class TerminalOutput(VideoOutput):
         if self.active:
             self.active = False
             self._generation += 1
+            if self._opost_cleared:
+                self._opost_cleared = False
+                self._set_output_processing(True)
             self._write(CANCEL + RESET + CURSOR_SHOW + ALT_SCREEN_OFF)
 
     def suspend(self) -> None:
@@ -113,6 +123,25 @@ class TerminalOutput(VideoOutput):
                 return False  # `bg`: stay off the terminal until `fg`
             self.enter()
         return True
+
+    def _set_output_processing(self, on: bool) -> bool:
+        """Turn the tty's output processing (OPOST: LF to CR LF and the like) on or off;
+        True if it changed. Off while the picture is up: every byte we send is an escape or
+        text at an absolute position, and with OPOST the kernel examines each byte of
+        every frame (about a third of the cost of the write at 160x50). Only the
+        foreground may change modes (a background tcsetattr stops us with SIGTTOU); bits
+        other than OPOST are left as they are (the key reader owns them)."""
+        if not self.in_foreground():
+            return False
+        try:
+            attrs = termios.tcgetattr(self.fd)
+            if bool(attrs[1] & termios.OPOST) == on:
+                return False
+            attrs[1] = attrs[1] | termios.OPOST if on else attrs[1] & ~termios.OPOST
+            termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
+            return True
+        except (OSError, termios.error):
+            return False  # not a terminal, or hung up
 
     def in_foreground(self) -> bool:
         try:
@@ -167,7 +196,7 @@ class TerminalOutput(VideoOutput):
         out += self._picture_bytes(vp, sub)
         if text:
             out += self._subtitle_bytes(text)
-        self._write(SYNC_BEGIN + out + SYNC_END)
+        self._write(b"".join((SYNC_BEGIN, out, SYNC_END)))  # one copy of a large frame
 
     def _subtitle_bytes(self, text: str) -> bytes:
         """The text centred on the row above the status line (drawn after the picture, whose
@@ -189,13 +218,16 @@ class TerminalOutput(VideoOutput):
                 self._last_status = b""
             self._picture_rect = rect
             self.renderer.reset()
-        # swscale does the scaling and the YUV -> RGB conversion (area: no aliasing).
+        # swscale does the scaling and the YUV -> RGB conversion (area: no aliasing); RGBA
+        # because a 4-byte pixel is one word for the renderer (the alpha is never sent).
         sw, sh = (2 * h, w) if swaps else (w, 2 * h)
-        rgb = vp.frame.reformat(width=sw, height=sh, format="rgb24", interpolation="AREA").to_ndarray()
+        rgb = self._reformatter.reformat(
+            vp.frame, width=sw, height=sh, format="rgba", interpolation="AREA"
+        ).to_ndarray()
         if angle:
             rgb = np.rot90(rgb, k=-round(angle / 90))  # clockwise display angle
         if sub is not None and sub.bitmaps:
-            rgb = blend_bitmaps(np.array(rgb), sub, (vp.width, vp.height))
+            rgb = blend_bitmaps(np.array(rgb[..., :3]), sub, (vp.width, vp.height))
         return out + self.renderer.render(rgb, x, y)
 
     def canvas_size(self) -> tuple[int, int]:
