@@ -36,6 +36,11 @@ from pyffplay.sync import Clocks
 from pyffplay.video_output import VideoOutput
 
 REFRESH_RATE = 0.01
+# The longest the loop sleeps when nothing is timed (no picture, no window to poll, no
+# status line): commands, quit and the input's open wake it at once anyway.
+IDLE_WAIT = 1.0
+# Never spin: a status line due "now" still leaves this much sleep.
+MIN_WAIT = 0.001
 AVFMT_TS_DISCONT = 0x0200
 # How long quitting waits for each worker thread; a thread stuck in I/O is left behind.
 JOIN_TIMEOUT = 0.3
@@ -191,7 +196,7 @@ class VideoState:
                     self.execute(self.commands.popleft())
                 if self.quit_reason is not None:
                     break
-                remaining_time = REFRESH_RATE
+                remaining_time = REFRESH_RATE if self._must_tick() else IDLE_WAIT
                 if not self.control.paused or refresh.force_refresh:
                     remaining_time = refresh.video_refresh(remaining_time, self.is_open)
                     self.show_status(force=self.control.paused)
@@ -201,12 +206,19 @@ class VideoState:
                     # No clock to wait for: wake as soon as the decoder queues a picture.
                     self.video.frameq.peek_readable(timeout_ms=int(REFRESH_RATE * 1000))
                 elif remaining_time > 0 and self.quit_reason is None:
+                    if self.is_open:
+                        remaining_time = loop_wait(remaining_time, self.reporter.status_wait())
                     self.wake.wait(remaining_time)
                     self.wake.clear()
         except Exception as e:  # a bug in the loop ends playback with one line, not a hang
             self.fail(f"internal error: {type(e).__name__}: {e}")
         finally:
             self.do_exit()
+
+    def _must_tick(self) -> bool:
+        """ffplay's loop wakes every REFRESH_RATE; we do when something may need it without
+        a command: window events to poll, or pictures the decoder may queue at any moment."""
+        return self.output.polls_events or self.video.is_open
 
     def show_status(self, force: bool = False) -> None:
         if not self.is_open or not self.reporter.status_due(force):
@@ -259,3 +271,11 @@ class VideoState:
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)
         self.finished.set()
+
+
+def loop_wait(remaining_time: float, status_wait: float | None) -> float:
+    """How long the loop sleeps: until the next picture or audio view is due
+    (``remaining_time``) or the status line is due again (``status_wait``; None: none)."""
+    if status_wait is None:
+        return remaining_time
+    return min(remaining_time, max(status_wait, MIN_WAIT))

@@ -110,7 +110,8 @@ class VideoRefresh:
                     self.audio.pktq.nb_packets if self.audio.is_open else None,
                 )
             )
-        show_audio = is_open and self.control.show_mode != SHOW_MODE_VIDEO and self.audio.is_open
+        shows = self.output.shows_pictures
+        show_audio = shows and is_open and self.control.show_mode != SHOW_MODE_VIDEO and self.audio.is_open
         if show_audio:
             # ffplay: a new waveform or spectrum column every -rdftspeed.
             if self.force_refresh or now >= self._last_vis_time + self.rdftspeed:
@@ -118,7 +119,8 @@ class VideoRefresh:
                 self._last_vis_time = now
             remaining_time = min(remaining_time, max(self._last_vis_time + self.rdftspeed - now, 0.0))
         elif (
-            not self.video.is_open
+            shows
+            and not self.video.is_open
             and is_open
             and (self.force_refresh or now - self._last_vis_time > AUDIO_ONLY_REDRAW)
         ):

@@ -30,6 +30,8 @@ class FakeTime:
 
 
 class FakeOutput:
+    shows_pictures = True
+
     def __init__(self) -> None:
         self.shown: list[float] = []
         self.subs: list = []

@@ -142,6 +142,8 @@ def create_window_and_renderer(
 
 
 class SDLOutput(VideoOutput):
+    polls_events = True
+
     def __init__(self, opts: Options, title: str) -> None:
         self.opts = opts
         self.title = title
