@@ -20,11 +20,11 @@ from pyffplay.sdl_sync import Cond, Mutex
 
 
 class StreamPipeline:
-    def __init__(self, kind: str, frame_queue_size: int, keep_last: bool) -> None:
+    def __init__(self, kind: str, frame_queue_size: int, keep_last: bool, refill: int = 1) -> None:
         self.kind = kind  # "video", "audio" or "subtitle"
         self.st: Any = None  # the av.Stream being played; None while closed
         self.pktq = PacketQueue()
-        self.frameq = FrameQueue(self.pktq, frame_queue_size, keep_last)
+        self.frameq = FrameQueue(self.pktq, frame_queue_size, keep_last, refill)
         self.decoder: Decoder | None = None
         self._enough_key: Any = None  # (stream, time base, attached picture) for has_enough_packets
 

@@ -31,3 +31,27 @@ def test_status_wait_counts_from_the_last_line():
     assert printer.wait(50.02) == pytest.approx(StatusPrinter.INTERVAL - 0.02)
     assert printer.wait(51.0) == 0.0
     assert printer.due(50.0 + StatusPrinter.INTERVAL)
+
+
+def test_wakeup_is_set_once_and_cleared_by_wait():
+    from pyffplay.core import Wakeup
+
+    w = Wakeup()
+    assert not w.wait(0.001)
+    w.set()
+    w.set()  # twice is still once
+    assert w.wait(0.001)
+    assert not w.wait(0.001)
+
+
+def test_wakeup_from_another_thread_ends_the_wait():
+    import threading
+    import time
+
+    from pyffplay.core import Wakeup
+
+    w = Wakeup()
+    threading.Timer(0.05, w.set).start()
+    t0 = time.monotonic()
+    assert w.wait(5.0)
+    assert time.monotonic() - t0 < 4.0
