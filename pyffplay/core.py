@@ -29,6 +29,8 @@ from pyffplay.frame_queue import (
     SAMPLE_QUEUE_REFILL,
     SAMPLE_QUEUE_SIZE,
     SUBPICTURE_QUEUE_SIZE,
+    UNTIMED_BATCH,
+    UNTIMED_PICTURE_QUEUE_SIZE,
     VIDEO_PICTURE_QUEUE_SIZE,
 )
 from pyffplay.handlers import execute
@@ -81,7 +83,11 @@ class VideoState:
         self.trace = reporter.trace
         self.ic: Any = None
         self.avio: Any = None
-        self.video = StreamPipeline("video", VIDEO_PICTURE_QUEUE_SIZE, True)
+        if opts.untimed:
+            self.video = StreamPipeline("video", UNTIMED_PICTURE_QUEUE_SIZE, True, UNTIMED_BATCH)
+            self.video.frameq.ready_batch = UNTIMED_BATCH
+        else:
+            self.video = StreamPipeline("video", VIDEO_PICTURE_QUEUE_SIZE, True)
         self.audio = StreamPipeline("audio", SAMPLE_QUEUE_SIZE, True, SAMPLE_QUEUE_REFILL)
         self.subtitle = StreamPipeline("subtitle", SUBPICTURE_QUEUE_SIZE, False)
         self.pipelines = (self.audio, self.video, self.subtitle)
@@ -228,8 +234,9 @@ class VideoState:
                 else:
                     self.show_status()  # the audio clock may settle after a paused seek
                 if self.opts.untimed and not self.control.paused:
-                    # No clock to wait for: wake as soon as the decoder queues a picture.
-                    self.video.frameq.peek_readable(timeout_ms=int(REFRESH_RATE * 1000))
+                    # No clock to wait for: wake when the decoder queued a batch of pictures
+                    # (the timeout shows the last ones, and polls the window).
+                    self.video.frameq.wait_ready(int(REFRESH_RATE * 1000))
                 elif remaining_time > 0 and self.quit_reason is None:
                     if self.is_open:
                         remaining_time = loop_wait(remaining_time, self.reporter.status_wait())

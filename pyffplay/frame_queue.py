@@ -22,6 +22,10 @@ FRAME_QUEUE_SIZE = max(SAMPLE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE, SUBPICTURE_Q
 # decodes them in one go: a wake-up costs more CPU here than decoding a frame, and five
 # frames (~100 ms) are still queued when it wakes.
 SAMPLE_QUEUE_REFILL = 4
+# -untimed (no clock, pictures as fast as they decode): a deeper picture queue handed over
+# in batches, so that neither thread wakes for every picture.
+UNTIMED_PICTURE_QUEUE_SIZE = FRAME_QUEUE_SIZE
+UNTIMED_BATCH = 8
 
 
 class Frame:
@@ -67,6 +71,8 @@ class FrameQueue:
         self.max_size = min(max_size, FRAME_QUEUE_SIZE)
         # A producer that found the queue full waits for this many free slots (ffplay: 1).
         self.refill = max(1, min(refill, self.max_size))
+        # Unshown frames that wake a consumer waiting in wait_ready (ffplay: 1).
+        self.ready_batch = 1
         self.keep_last = bool(keep_last)
         self.queue = [Frame() for _ in range(self.max_size)]
         self.rindex = 0
@@ -113,13 +119,23 @@ class FrameQueue:
                 return None
         return self.peek()
 
+    def wait_ready(self, timeout_ms: int) -> int:
+        """Wait until ``ready_batch`` frames are unshown (or ``timeout_ms`` passes, or an
+        abort); the number of unshown frames."""
+        with self.mutex:
+            while self.size - self.rindex_shown < self.ready_batch and not self.pktq.abort_request:
+                if not self.cond.wait_timeout(self.mutex, timeout_ms):
+                    break
+            return self.size - self.rindex_shown
+
     def push(self) -> None:
         self.windex += 1
         if self.windex == self.max_size:
             self.windex = 0
         with self.mutex:
             self.size += 1
-            self.cond.signal()
+            if self.size - self.rindex_shown >= self.ready_batch:  # else the consumer sleeps on
+                self.cond.signal()
 
     def next(self) -> None:
         if self.keep_last and not self.rindex_shown:

@@ -37,6 +37,9 @@ SEEK_AUDIO_WAIT = 0.5
 SYNC_SMOOTHING = 0.1
 # An audio-only window is redrawn this often, so it stays alive for keys.
 AUDIO_ONLY_REDRAW = 0.5
+# -untimed shows every decoded picture in one refresh for at most this long, then lets the
+# loop poll the window and run commands.
+UNTIMED_BUDGET = 0.01
 
 
 class VideoRefresh:
@@ -150,6 +153,7 @@ class VideoRefresh:
         control = self.control
         clocks = self.clocks
         shown_new = False
+        untimed_until = self.now() + UNTIMED_BUDGET if self.untimed else 0.0
         while True:
             if pictq.nb_remaining() == 0:
                 break  # nothing to do, no picture to display in the queue
@@ -167,6 +171,11 @@ class VideoRefresh:
                 self._untimed_advance(vp)
                 shown_new = True
                 remaining_time = 0.0
+                if draw and pictq.nb_remaining() > 0 and self.now() < untimed_until:
+                    # More are decoded: show this one now and go on (one wake, a batch).
+                    self._display_last(shown_new)
+                    self.force_refresh = shown_new = False
+                    continue
                 break
             if pictq.rindex_shown and lastvp.serial == vp.serial and self._waiting_for_audio(now):
                 # Hold the first picture until the audio clock runs, so both start together.
@@ -208,12 +217,15 @@ class VideoRefresh:
                 control.stream_toggle_pause()
             break
         if self.force_refresh and pictq.rindex_shown and draw:
-            vp = pictq.peek_last()
-            self.output.display(vp, self.current_subtitle(vp))
-            self._shown(vp)
-            if shown_new:
-                self.on_picture(vp)
+            self._display_last(shown_new)
         return remaining_time
+
+    def _display_last(self, shown_new: bool) -> None:
+        vp = self.video.frameq.peek_last()
+        self.output.display(vp, self.current_subtitle(vp))
+        self._shown(vp)
+        if shown_new:
+            self.on_picture(vp)
 
     def _untimed_advance(self, vp: Frame) -> None:
         """-untimed: every picture is shown as soon as it is decoded."""

@@ -374,3 +374,17 @@ def test_producer_and_consumer_threads():
     assert not producer.is_alive()
     assert shown == names
     assert fq.size == 1 and fq.nb_remaining() == 0  # the last frame is kept
+
+
+def test_wait_ready_waits_for_a_batch_or_the_timeout():
+    _, fq = make_queue(8, keep_last=False)
+    fq.ready_batch = 3
+    assert fq.wait_ready(1) == 0  # nothing: the timeout
+    reader = Waiter(lambda: fq.wait_ready(5000))
+    assert reader.still_blocked()
+    push(fq, "F0")
+    push(fq, "F1")
+    assert reader.still_blocked()  # two of three: the producer did not wake it
+    push(fq, "F2")
+    assert reader.join() == 3
+    assert fq.wait_ready(1) == 3  # a batch is ready: no wait
