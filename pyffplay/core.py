@@ -36,13 +36,12 @@ from pyffplay.frame_queue import (
 from pyffplay.handlers import execute
 from pyffplay.options import Options
 from pyffplay.pipeline import StreamPipeline
-from pyffplay.refresh import VideoRefresh
+from pyffplay.refresh import REFRESH_RATE, VideoRefresh
 from pyffplay.report import Reporter
 from pyffplay.sdl_sync import Cond, Mutex
 from pyffplay.sync import Clocks
 from pyffplay.video_output import VideoOutput
 
-REFRESH_RATE = 0.01
 # The longest the loop sleeps when nothing is timed (no picture, no window to poll, no
 # status line): commands, quit and the input's open wake it at once anyway.
 IDLE_WAIT = 1.0
@@ -124,6 +123,7 @@ class VideoState:
         self.control.nb_vfilters = len(opts.vfilters)
         self.commands: deque[cmd.Command] = deque()
         self._quit_posted = False
+        self._loop_thread: threading.Thread | None = None  # run's: it needs no output wakeup
         self.wake = Wakeup()  # set when a command is queued: the loop stops sleeping
         self.quit_reason: str | None = None
         self.error: str | None = None
@@ -146,7 +146,13 @@ class VideoState:
         if isinstance(command, cmd.Quit) and not self.is_open:
             self.request_quit(command.reason)  # at once: other commands wait for the open
         self.commands.append(command)
+        self.wake_loop()
+
+    def wake_loop(self) -> None:
+        """End the loop's sleep (any thread), whether it sleeps on the output or not."""
         self.wake.set()
+        if threading.current_thread() is not self._loop_thread:
+            self.output.wakeup()
 
     def warn(self, message: str) -> None:
         self.reporter.warn(message)
@@ -160,7 +166,7 @@ class VideoState:
     def request_quit(self, reason: str) -> None:
         if self.quit_reason is None:
             self.quit_reason = reason
-        self.wake.set()
+        self.wake_loop()
 
     # -- stream numbers: the main input's, then -sub FILE's -------------------------------
 
@@ -214,6 +220,7 @@ class VideoState:
         """ffplay's event_loop until quit; ``status`` is called after each refresh."""
         from pyffplay.demux import read_thread
 
+        self._loop_thread = threading.current_thread()
         self.read_tid = threading.Thread(target=read_thread, args=(self,), name="read_thread", daemon=True)
         self.read_tid.start()
         refresh = self.refresh
@@ -227,7 +234,9 @@ class VideoState:
                     self.execute(self.commands.popleft())
                 if self.quit_reason is not None:
                     break
-                remaining_time = REFRESH_RATE if self._must_tick() else IDLE_WAIT
+                # video_refresh shortens this to when the next picture or audio view is due,
+                # or to REFRESH_RATE where it must look again.
+                remaining_time = IDLE_WAIT
                 if not self.control.paused or refresh.force_refresh:
                     remaining_time = refresh.video_refresh(remaining_time, self.is_open)
                     self.show_status(force=self.control.paused)
@@ -238,18 +247,17 @@ class VideoState:
                     # (the timeout shows the last ones, and polls the window).
                     self.video.frameq.wait_ready(int(REFRESH_RATE * 1000))
                 elif remaining_time > 0 and self.quit_reason is None:
-                    if self.is_open:
+                    if self.is_open and not (self.video.is_open and not self.control.paused):
+                        # Pictures wake the loop often enough for the status line.
                         remaining_time = loop_wait(remaining_time, self.reporter.status_wait())
-                    self.wake.wait(remaining_time)
+                    if not self.output.wait_events(remaining_time):
+                        if self.output.polls_events:
+                            remaining_time = min(remaining_time, REFRESH_RATE)
+                        self.wake.wait(remaining_time)
         except Exception as e:  # a bug in the loop ends playback with one line, not a hang
             self.fail(f"internal error: {type(e).__name__}: {e}")
         finally:
             self.do_exit()
-
-    def _must_tick(self) -> bool:
-        """ffplay's loop wakes every REFRESH_RATE; we do when something may need it without
-        a command: window events to poll, or pictures the decoder may queue at any moment."""
-        return self.output.polls_events or self.video.is_open
 
     def show_status(self, force: bool = False) -> None:
         if not self.is_open or not self.reporter.status_due(force):

@@ -28,6 +28,9 @@ from pyffplay.sync import Clocks
 from pyffplay.trace import Trace
 from pyffplay.visualize import SHOW_MODE_VIDEO, SHOW_MODE_WAVES, SampleTap, Spectrogram, waves_picture
 
+# ffplay's REFRESH_RATE: how often the loop looks again when it cannot know when the next
+# picture is due (none queued yet, waiting for the audio clock, a window to poll).
+REFRESH_RATE = 0.01
 # How long the first picture waits for the audio clock: at start (device start-up) and
 # after a seek (new audio decoded).
 START_AUDIO_WAIT = 3.0
@@ -129,6 +132,8 @@ class VideoRefresh:
         ):
             self.output.display(None, None)  # keep the (black) window alive for keys
             self._last_vis_time = now
+        if shows and not self.video.is_open and is_open and not show_audio:
+            remaining_time = min(remaining_time, max(self._last_vis_time + AUDIO_ONLY_REDRAW - now, 0.0))
         if self.video.is_open:
             remaining_time = self._refresh_picture(remaining_time, draw=not show_audio)
         self.force_refresh = False
@@ -156,7 +161,9 @@ class VideoRefresh:
         untimed_until = self.now() + UNTIMED_BUDGET if self.untimed else 0.0
         while True:
             if pictq.nb_remaining() == 0:
-                break  # nothing to do, no picture to display in the queue
+                # Nothing to display; the decoder does not wake us when one comes.
+                remaining_time = min(remaining_time, REFRESH_RATE)
+                break
             lastvp = pictq.peek_last()
             vp = pictq.peek()
             if vp.serial != videoq.serial:
@@ -181,14 +188,9 @@ class VideoRefresh:
                 # Hold the first picture until the audio clock runs, so both start together.
                 clocks.vidclk.set(lastvp.pts, lastvp.serial)
                 self.frame_timer = now
+                remaining_time = min(remaining_time, REFRESH_RATE)
                 break
-            last_duration = vp_duration(
-                lastvp.pts, lastvp.serial, lastvp.duration, vp.pts, vp.serial, self.max_frame_duration
-            )
-            diff = 0.0
-            if clocks.master_sync_type() != AV_SYNC_VIDEO_MASTER:
-                diff = clocks.vidclk.get() - clocks.get_master_clock()
-            delay = compute_target_delay(last_duration, diff, self.max_frame_duration, SYNC_SMOOTHING)
+            delay = self._target_delay(lastvp, vp)
             if now < self.frame_timer + delay:
                 remaining_time = min(self.frame_timer + delay - now, remaining_time)
                 break
@@ -213,12 +215,35 @@ class VideoRefresh:
             pictq.next()
             self.force_refresh = True
             shown_new = True
+            remaining_time = min(remaining_time, self._next_due(vp, now))
             if control.step and not control.paused:
                 control.stream_toggle_pause()
             break
         if self.force_refresh and pictq.rindex_shown and draw:
             self._display_last(shown_new)
         return remaining_time
+
+    def _target_delay(self, lastvp: Frame, vp: Frame) -> float:
+        """How long after ``lastvp`` was due ``vp`` is (ffplay's compute_target_delay)."""
+        last_duration = vp_duration(
+            lastvp.pts, lastvp.serial, lastvp.duration, vp.pts, vp.serial, self.max_frame_duration
+        )
+        clocks = self.clocks
+        diff = 0.0
+        if clocks.master_sync_type() != AV_SYNC_VIDEO_MASTER:
+            diff = clocks.vidclk.get() - clocks.get_master_clock()
+        return compute_target_delay(last_duration, diff, self.max_frame_duration, SYNC_SMOOTHING)
+
+    def _next_due(self, shown: Frame, now: float) -> float:
+        """Seconds from ``now`` until the picture after ``shown`` (just shown) is due, so
+        the loop sleeps until then instead of looking every REFRESH_RATE."""
+        pictq = self.video.frameq
+        if pictq.nb_remaining() == 0:
+            return REFRESH_RATE
+        vp = pictq.peek()
+        if vp.serial != shown.serial:
+            return 0.0
+        return max(self.frame_timer + self._target_delay(shown, vp) - now, 0.0)
 
     def _display_last(self, shown_new: bool) -> None:
         vp = self.video.frameq.peek_last()

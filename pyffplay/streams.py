@@ -204,7 +204,7 @@ def opened(vs: VideoState, ic: Any) -> None:
         for s in all_streams
     ]
     vs.is_open = True
-    vs.wake.set()  # commands queued before the open run now, not when the loop next wakes
+    vs.wake_loop()  # commands queued before the open run now, not when the loop next wakes
     vs.trace.event(
         "open",
         duration=ic.duration / AV_TIME_BASE if ic.duration else None,

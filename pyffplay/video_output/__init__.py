@@ -62,6 +62,15 @@ class VideoOutput:
     def poll_events(self, emit: Callable[[Command], None]) -> None:
         pass
 
+    def wait_events(self, timeout: float) -> bool:
+        """Sleep until a window event, a ``wakeup`` or ``timeout`` seconds; False when the
+        output cannot (the loop then sleeps on its own wake-up, REFRESH_RATE at most when
+        ``polls_events``)."""
+        return False
+
+    def wakeup(self) -> None:
+        """End a ``wait_events`` (any thread): a command was posted."""
+
     def toggle_full_screen(self) -> None:
         pass
 
