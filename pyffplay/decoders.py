@@ -271,9 +271,15 @@ class AudioConverter:
             and frame.layout.nb_channels == self.channels
         ):
             # The common case (AAC, Opus, Vorbis decode to float): only the interleave is
-            # left, one strided view; the callback's copy into the device buffer does it.
-            planes = frame.to_ndarray()
-            return [planes.T if frame.format.is_planar else planes.reshape(-1, self.channels)]
+            # left, one strided copy per channel into a packed buffer (to_ndarray's vstack
+            # cost five times as much), which the callback then copies whole.
+            n = frame.samples
+            if not frame.format.is_planar:
+                return [np.frombuffer(frame.planes[0], np.float32, n * self.channels).reshape(n, -1)]
+            packed = np.empty((n, self.channels), np.float32)
+            for c, plane in enumerate(frame.planes):
+                packed[:, c] = np.frombuffer(plane, np.float32, n)
+            return [packed]
         src = (frame.format.name, frame.layout.name, frame.sample_rate)
         if src != self._src:
             self._src = src
