@@ -7,8 +7,11 @@
     reporter (report.py)      warnings, events, the status line, the trace
 
 ``run`` is ffplay's event loop: it executes commands, calls ``video_refresh`` and sleeps
-until the next picture is due (at most REFRESH_RATE), on the thread that owns the video
-output. The read thread (demux.py) and the decoder threads are started from here.
+until the next picture, audio view or status line is due, on the thread that owns the video
+output. Window events (SDL_WaitEventTimeout) and posted commands end the sleep; only where
+the next due time is unknown (no picture queued yet, a window that cannot wait) does it look
+again every REFRESH_RATE, as ffplay always does. The read thread (demux.py) and the decoder
+threads are started from here.
 """
 
 from __future__ import annotations
