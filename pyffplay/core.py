@@ -7,8 +7,11 @@
     reporter (report.py)      warnings, events, the status line, the trace
 
 ``run`` is ffplay's event loop: it executes commands, calls ``video_refresh`` and sleeps
-until the next picture is due (at most REFRESH_RATE), on the thread that owns the video
-output. The read thread (demux.py) and the decoder threads are started from here.
+until the next picture, audio view or status line is due, on the thread that owns the video
+output. Window events (SDL_WaitEventTimeout) and posted commands end the sleep; only where
+the next due time is unknown (no picture queued yet, a window that cannot wait) does it look
+again every REFRESH_RATE, as ffplay always does. The read thread (demux.py) and the decoder
+threads are started from here.
 """
 
 from __future__ import annotations
@@ -25,20 +28,51 @@ from pyffplay import commands as cmd
 from pyffplay.audio_output import AudioOutput
 from pyffplay.control import PlaybackControl
 from pyffplay.external_subs import ExternalSubtitles
-from pyffplay.frame_queue import SAMPLE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE
+from pyffplay.frame_queue import (
+    SAMPLE_QUEUE_REFILL,
+    SAMPLE_QUEUE_SIZE,
+    SUBPICTURE_QUEUE_SIZE,
+    UNTIMED_BATCH,
+    UNTIMED_PICTURE_QUEUE_SIZE,
+    VIDEO_PICTURE_QUEUE_SIZE,
+)
 from pyffplay.handlers import execute
 from pyffplay.options import Options
 from pyffplay.pipeline import StreamPipeline
-from pyffplay.refresh import VideoRefresh
+from pyffplay.refresh import REFRESH_RATE, VideoRefresh
 from pyffplay.report import Reporter
 from pyffplay.sdl_sync import Cond, Mutex
 from pyffplay.sync import Clocks
 from pyffplay.video_output import VideoOutput
 
-REFRESH_RATE = 0.01
+# The longest the loop sleeps when nothing is timed (no picture, no window to poll, no
+# status line): commands, quit and the input's open wake it at once anyway.
+IDLE_WAIT = 1.0
+# Never spin: a status line due "now" still leaves this much sleep.
+MIN_WAIT = 0.001
 AVFMT_TS_DISCONT = 0x0200
 # How long quitting waits for each worker thread; a thread stuck in I/O is left behind.
 JOIN_TIMEOUT = 0.3
+
+
+class Wakeup:
+    """threading.Event's set and wait-then-clear on one bare lock (released: set): the loop
+    wakes up to a hundred times a second, and each wake through an Event (a Condition and a
+    new lock per wait) cost ~40 us more CPU here."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        with contextlib.suppress(RuntimeError):  # already set
+            self._lock.release()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until set or ``timeout`` s; True (and cleared) when it was set."""
+        return self._lock.acquire(timeout=timeout)
 
 
 class VideoState:
@@ -51,8 +85,12 @@ class VideoState:
         self.trace = reporter.trace
         self.ic: Any = None
         self.avio: Any = None
-        self.video = StreamPipeline("video", VIDEO_PICTURE_QUEUE_SIZE, True)
-        self.audio = StreamPipeline("audio", SAMPLE_QUEUE_SIZE, True)
+        if opts.untimed:
+            self.video = StreamPipeline("video", UNTIMED_PICTURE_QUEUE_SIZE, True, UNTIMED_BATCH)
+            self.video.frameq.ready_batch = UNTIMED_BATCH
+        else:
+            self.video = StreamPipeline("video", VIDEO_PICTURE_QUEUE_SIZE, True)
+        self.audio = StreamPipeline("audio", SAMPLE_QUEUE_SIZE, True, SAMPLE_QUEUE_REFILL)
         self.subtitle = StreamPipeline("subtitle", SUBPICTURE_QUEUE_SIZE, False)
         self.pipelines = (self.audio, self.video, self.subtitle)
         self.clocks = Clocks(opts.sync, lambda: self.video.pktq.serial, lambda: self.audio.pktq.serial)
@@ -88,7 +126,8 @@ class VideoState:
         self.control.nb_vfilters = len(opts.vfilters)
         self.commands: deque[cmd.Command] = deque()
         self._quit_posted = False
-        self.wake = threading.Event()  # set when a command is queued: the loop stops sleeping
+        self._loop_thread: threading.Thread | None = None  # run's: it needs no output wakeup
+        self.wake = Wakeup()  # set when a command is queued: the loop stops sleeping
         self.quit_reason: str | None = None
         self.error: str | None = None
         self.finished = threading.Event()  # run() returned and every thread was stopped
@@ -110,7 +149,13 @@ class VideoState:
         if isinstance(command, cmd.Quit) and not self.is_open:
             self.request_quit(command.reason)  # at once: other commands wait for the open
         self.commands.append(command)
+        self.wake_loop()
+
+    def wake_loop(self) -> None:
+        """End the loop's sleep (any thread), whether it sleeps on the output or not."""
         self.wake.set()
+        if threading.current_thread() is not self._loop_thread:
+            self.output.wakeup()
 
     def warn(self, message: str) -> None:
         self.reporter.warn(message)
@@ -124,7 +169,7 @@ class VideoState:
     def request_quit(self, reason: str) -> None:
         if self.quit_reason is None:
             self.quit_reason = reason
-        self.wake.set()
+        self.wake_loop()
 
     # -- stream numbers: the main input's, then -sub FILE's -------------------------------
 
@@ -178,6 +223,7 @@ class VideoState:
         """ffplay's event_loop until quit; ``status`` is called after each refresh."""
         from pyffplay.demux import read_thread
 
+        self._loop_thread = threading.current_thread()
         self.read_tid = threading.Thread(target=read_thread, args=(self,), name="read_thread", daemon=True)
         self.read_tid.start()
         refresh = self.refresh
@@ -191,18 +237,26 @@ class VideoState:
                     self.execute(self.commands.popleft())
                 if self.quit_reason is not None:
                     break
-                remaining_time = REFRESH_RATE
+                # video_refresh shortens this to when the next picture or audio view is due,
+                # or to REFRESH_RATE where it must look again.
+                remaining_time = IDLE_WAIT
                 if not self.control.paused or refresh.force_refresh:
                     remaining_time = refresh.video_refresh(remaining_time, self.is_open)
                     self.show_status(force=self.control.paused)
                 else:
                     self.show_status()  # the audio clock may settle after a paused seek
                 if self.opts.untimed and not self.control.paused:
-                    # No clock to wait for: wake as soon as the decoder queues a picture.
-                    self.video.frameq.peek_readable(timeout_ms=int(REFRESH_RATE * 1000))
+                    # No clock to wait for: wake when the decoder queued a batch of pictures
+                    # (the timeout shows the last ones, and polls the window).
+                    self.video.frameq.wait_ready(int(REFRESH_RATE * 1000))
                 elif remaining_time > 0 and self.quit_reason is None:
-                    self.wake.wait(remaining_time)
-                    self.wake.clear()
+                    if self.is_open and not (self.video.is_open and not self.control.paused):
+                        # Pictures wake the loop often enough for the status line.
+                        remaining_time = loop_wait(remaining_time, self.reporter.status_wait())
+                    if not self.output.wait_events(remaining_time):
+                        if self.output.polls_events:
+                            remaining_time = min(remaining_time, REFRESH_RATE)
+                        self.wake.wait(remaining_time)
         except Exception as e:  # a bug in the loop ends playback with one line, not a hang
             self.fail(f"internal error: {type(e).__name__}: {e}")
         finally:
@@ -259,3 +313,11 @@ class VideoState:
         self.output.close()
         self.trace.event("exit", reason=self.quit_reason)
         self.finished.set()
+
+
+def loop_wait(remaining_time: float, status_wait: float | None) -> float:
+    """How long the loop sleeps: until the next picture or audio view is due
+    (``remaining_time``) or the status line is due again (``status_wait``; None: none)."""
+    if status_wait is None:
+        return remaining_time
+    return min(remaining_time, max(status_wait, MIN_WAIT))

@@ -19,7 +19,7 @@ from pyffplay import libav
 from pyffplay.clock import AV_NOSYNC_THRESHOLD
 from pyffplay.errors import inject_fault
 from pyffplay.filters import AudioFilters, FilterError, VideoFilters
-from pyffplay.packet_queue import PacketQueue
+from pyffplay.packet_queue import PacketQueue, stream_needs_packets
 from pyffplay.subtitles import from_subtitle_set
 from pyffplay.video_output import displayed_size
 
@@ -48,6 +48,7 @@ class Decoder:
         self.wait_mutex = wait_mutex
         self.pkt_serial = -1
         self.finished = 0
+        self.time_base = 0.0  # the stream's, in seconds: when to wake the read thread
         self.pending: list[Any] = []  # frames decoded from the last packet, not yet returned
         # container.seek() flushes every stream's codec context from the read thread;
         # the read thread takes this lock so that no decode runs during that flush.
@@ -136,7 +137,7 @@ class Decoder:
     def _get_packet(self) -> tuple[int, Any]:
         """A packet of the current serial; flush the codec when the serial changed."""
         while True:
-            if self.queue.nb_packets == 0:
+            if stream_needs_packets(self.queue, self.time_base):
                 with self.wait_mutex:
                     self.empty_queue_cond.signal()
             status, packet, serial = self.queue.get(block=True)
@@ -270,9 +271,15 @@ class AudioConverter:
             and frame.layout.nb_channels == self.channels
         ):
             # The common case (AAC, Opus, Vorbis decode to float): only the interleave is
-            # left, one strided view; the callback's copy into the device buffer does it.
-            planes = frame.to_ndarray()
-            return [planes.T if frame.format.is_planar else planes.reshape(-1, self.channels)]
+            # left, one strided copy per channel into a packed buffer (to_ndarray's vstack
+            # cost five times as much), which the callback then copies whole.
+            n = frame.samples
+            if not frame.format.is_planar:
+                return [np.frombuffer(frame.planes[0], np.float32, n * self.channels).reshape(n, -1)]
+            packed = np.empty((n, self.channels), np.float32)
+            for c, plane in enumerate(frame.planes):
+                packed[:, c] = np.frombuffer(plane, np.float32, n)
+            return [packed]
         src = (frame.format.name, frame.layout.name, frame.sample_rate)
         if src != self._src:
             self._src = src

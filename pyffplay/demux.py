@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 # FFmpeg reads the custom AVIO in chunks of this size.
 AVIO_BUFFER_SIZE = 64 * 1024
+# How long the read thread sleeps at most while the queues hold enough (ffplay: 10 ms).
+FULL_QUEUES_WAIT_MS = 100
 # Demux errors in a row after which the input is treated as ended.
 MAX_CONSECUTIVE_ERRORS = 100
 
@@ -238,7 +240,9 @@ def _read_loop(vs: VideoState) -> None:
             if cover_packet is not None:
                 _queue_cover(vs, cover_packet)
         if _queues_full(vs):
-            vs.wait_for_read_request(10)
+            # Woken when a queue runs low (decoders.py), by a seek or a quit; the timeout
+            # covers the byte limit, which no decoder watches.
+            vs.wait_for_read_request(FULL_QUEUES_WAIT_MS)
             continue
         if _playback_ended(vs):
             if vs.loop_left != 1 and (not vs.loop_left or _dec_loop(vs)):

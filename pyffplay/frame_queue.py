@@ -18,6 +18,14 @@ VIDEO_PICTURE_QUEUE_SIZE = 3
 SUBPICTURE_QUEUE_SIZE = 16
 SAMPLE_QUEUE_SIZE = 9
 FRAME_QUEUE_SIZE = max(SAMPLE_QUEUE_SIZE, VIDEO_PICTURE_QUEUE_SIZE, SUBPICTURE_QUEUE_SIZE)
+# The audio decoder, once sampq is full, sleeps until this many slots are free and then
+# decodes them in one go: a wake-up costs more CPU here than decoding a frame, and five
+# frames (~100 ms) are still queued when it wakes.
+SAMPLE_QUEUE_REFILL = 4
+# -untimed (no clock, pictures as fast as they decode): a deeper picture queue handed over
+# in batches, so that neither thread wakes for every picture.
+UNTIMED_PICTURE_QUEUE_SIZE = FRAME_QUEUE_SIZE
+UNTIMED_BATCH = 8
 
 
 class Frame:
@@ -58,9 +66,13 @@ class Frame:
 
 
 class FrameQueue:
-    def __init__(self, pktq: PacketQueue, max_size: int, keep_last: bool) -> None:
+    def __init__(self, pktq: PacketQueue, max_size: int, keep_last: bool, refill: int = 1) -> None:
         self.pktq = pktq
         self.max_size = min(max_size, FRAME_QUEUE_SIZE)
+        # A producer that found the queue full waits for this many free slots (ffplay: 1).
+        self.refill = max(1, min(refill, self.max_size))
+        # Unshown frames that wake a consumer waiting in wait_ready (ffplay: 1).
+        self.ready_batch = 1
         self.keep_last = bool(keep_last)
         self.queue = [Frame() for _ in range(self.max_size)]
         self.rindex = 0
@@ -88,8 +100,9 @@ class FrameQueue:
     def peek_writable(self) -> Frame | None:
         """Wait for a free slot; None if the packet queue was aborted."""
         with self.mutex:
-            while self.size >= self.max_size and not self.pktq.abort_request:
-                self.cond.wait(self.mutex)
+            if self.size >= self.max_size:
+                while self.size > self.max_size - self.refill and not self.pktq.abort_request:
+                    self.cond.wait(self.mutex)
             if self.pktq.abort_request:
                 return None
         return self.queue[self.windex]
@@ -106,13 +119,23 @@ class FrameQueue:
                 return None
         return self.peek()
 
+    def wait_ready(self, timeout_ms: int) -> int:
+        """Wait until ``ready_batch`` frames are unshown (or ``timeout_ms`` passes, or an
+        abort); the number of unshown frames."""
+        with self.mutex:
+            while self.size - self.rindex_shown < self.ready_batch and not self.pktq.abort_request:
+                if not self.cond.wait_timeout(self.mutex, timeout_ms):
+                    break
+            return self.size - self.rindex_shown
+
     def push(self) -> None:
         self.windex += 1
         if self.windex == self.max_size:
             self.windex = 0
         with self.mutex:
             self.size += 1
-            self.cond.signal()
+            if self.size - self.rindex_shown >= self.ready_batch:  # else the consumer sleeps on
+                self.cond.signal()
 
     def next(self) -> None:
         if self.keep_last and not self.rindex_shown:
@@ -124,7 +147,8 @@ class FrameQueue:
             self.rindex = 0
         with self.mutex:
             self.size -= 1
-            self.cond.signal()
+            if self.size <= self.max_size - self.refill:  # else a waiting producer sleeps on
+                self.cond.signal()
 
     def nb_remaining(self) -> int:
         """Frames not yet shown."""

@@ -97,3 +97,10 @@ def stream_has_enough_packets(queue: PacketQueue, time_base: float, attached_pic
         or attached_pic
         or (queue.nb_packets > MIN_FRAMES and (not queue.duration or time_base * queue.duration > 1.0))
     )
+
+
+def stream_needs_packets(queue: PacketQueue, time_base: float) -> bool:
+    """Half of stream_has_enough_packets's mark. The read thread sleeps while every queue has
+    enough and is woken when one falls this low: one refill every half second, where
+    ffplay's 10 ms poll woke it a hundred times a second."""
+    return queue.nb_packets <= MIN_FRAMES // 2 or bool(queue.duration and time_base * queue.duration < 0.5)

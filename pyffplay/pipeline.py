@@ -20,12 +20,13 @@ from pyffplay.sdl_sync import Cond, Mutex
 
 
 class StreamPipeline:
-    def __init__(self, kind: str, frame_queue_size: int, keep_last: bool) -> None:
+    def __init__(self, kind: str, frame_queue_size: int, keep_last: bool, refill: int = 1) -> None:
         self.kind = kind  # "video", "audio" or "subtitle"
         self.st: Any = None  # the av.Stream being played; None while closed
         self.pktq = PacketQueue()
-        self.frameq = FrameQueue(self.pktq, frame_queue_size, keep_last)
+        self.frameq = FrameQueue(self.pktq, frame_queue_size, keep_last, refill)
         self.decoder: Decoder | None = None
+        self._enough_key: Any = None  # (stream, time base, attached picture) for has_enough_packets
 
     @property
     def is_open(self) -> bool:
@@ -34,6 +35,7 @@ class StreamPipeline:
     def open(self, st: Any, codec_context: Any, continue_read_thread: Cond, wait_mutex: Mutex) -> Decoder:
         self.st = st
         self.decoder = Decoder(codec_context, self.pktq, continue_read_thread, wait_mutex)
+        self.decoder.time_base = float(st.time_base) if st.time_base else 0.0
         return self.decoder
 
     def start(self, target: Callable[[], None], on_error: Callable[[BaseException], Any]) -> None:
@@ -42,10 +44,14 @@ class StreamPipeline:
 
     def has_enough_packets(self) -> bool:
         """ffplay's stream_has_enough_packets (a closed stream never asks for more)."""
-        if self.st is None:
+        st = self.st
+        if st is None:
             return True
-        attached = bool(self.st.disposition & av.stream.Disposition.attached_pic)
-        return stream_has_enough_packets(self.pktq, float(self.st.time_base), attached)
+        key = self._enough_key
+        if key is None or key[0] is not st:  # asked on every read: look the stream up once
+            attached = bool(st.disposition & av.stream.Disposition.attached_pic)
+            key = self._enough_key = (st, float(st.time_base), attached)
+        return stream_has_enough_packets(self.pktq, key[1], key[2])
 
     def finished(self) -> bool:
         """The decoder reached the end of the current serial and every frame was consumed."""

@@ -28,6 +28,9 @@ from pyffplay.sync import Clocks
 from pyffplay.trace import Trace
 from pyffplay.visualize import SHOW_MODE_VIDEO, SHOW_MODE_WAVES, SampleTap, Spectrogram, waves_picture
 
+# ffplay's REFRESH_RATE: how often the loop looks again when it cannot know when the next
+# picture is due (none queued yet, waiting for the audio clock, a window to poll).
+REFRESH_RATE = 0.01
 # How long the first picture waits for the audio clock: at start (device start-up) and
 # after a seek (new audio decoded).
 START_AUDIO_WAIT = 3.0
@@ -37,6 +40,9 @@ SEEK_AUDIO_WAIT = 0.5
 SYNC_SMOOTHING = 0.1
 # An audio-only window is redrawn this often, so it stays alive for keys.
 AUDIO_ONLY_REDRAW = 0.5
+# -untimed shows every decoded picture in one refresh for at most this long, then lets the
+# loop poll the window and run commands.
+UNTIMED_BUDGET = 0.01
 
 
 class VideoRefresh:
@@ -110,7 +116,8 @@ class VideoRefresh:
                     self.audio.pktq.nb_packets if self.audio.is_open else None,
                 )
             )
-        show_audio = is_open and self.control.show_mode != SHOW_MODE_VIDEO and self.audio.is_open
+        shows = self.output.shows_pictures
+        show_audio = shows and is_open and self.control.show_mode != SHOW_MODE_VIDEO and self.audio.is_open
         if show_audio:
             # ffplay: a new waveform or spectrum column every -rdftspeed.
             if self.force_refresh or now >= self._last_vis_time + self.rdftspeed:
@@ -118,12 +125,15 @@ class VideoRefresh:
                 self._last_vis_time = now
             remaining_time = min(remaining_time, max(self._last_vis_time + self.rdftspeed - now, 0.0))
         elif (
-            not self.video.is_open
+            shows
+            and not self.video.is_open
             and is_open
             and (self.force_refresh or now - self._last_vis_time > AUDIO_ONLY_REDRAW)
         ):
             self.output.display(None, None)  # keep the (black) window alive for keys
             self._last_vis_time = now
+        if shows and not self.video.is_open and is_open and not show_audio:
+            remaining_time = min(remaining_time, max(self._last_vis_time + AUDIO_ONLY_REDRAW - now, 0.0))
         if self.video.is_open:
             remaining_time = self._refresh_picture(remaining_time, draw=not show_audio)
         self.force_refresh = False
@@ -148,9 +158,12 @@ class VideoRefresh:
         control = self.control
         clocks = self.clocks
         shown_new = False
+        untimed_until = self.now() + UNTIMED_BUDGET if self.untimed else 0.0
         while True:
             if pictq.nb_remaining() == 0:
-                break  # nothing to do, no picture to display in the queue
+                # Nothing to display; the decoder does not wake us when one comes.
+                remaining_time = min(remaining_time, REFRESH_RATE)
+                break
             lastvp = pictq.peek_last()
             vp = pictq.peek()
             if vp.serial != videoq.serial:
@@ -165,19 +178,19 @@ class VideoRefresh:
                 self._untimed_advance(vp)
                 shown_new = True
                 remaining_time = 0.0
+                if draw and pictq.nb_remaining() > 0 and self.now() < untimed_until:
+                    # More are decoded: show this one now and go on (one wake, a batch).
+                    self._display_last(shown_new)
+                    self.force_refresh = shown_new = False
+                    continue
                 break
             if pictq.rindex_shown and lastvp.serial == vp.serial and self._waiting_for_audio(now):
                 # Hold the first picture until the audio clock runs, so both start together.
                 clocks.vidclk.set(lastvp.pts, lastvp.serial)
                 self.frame_timer = now
+                remaining_time = min(remaining_time, REFRESH_RATE)
                 break
-            last_duration = vp_duration(
-                lastvp.pts, lastvp.serial, lastvp.duration, vp.pts, vp.serial, self.max_frame_duration
-            )
-            diff = 0.0
-            if clocks.master_sync_type() != AV_SYNC_VIDEO_MASTER:
-                diff = clocks.vidclk.get() - clocks.get_master_clock()
-            delay = compute_target_delay(last_duration, diff, self.max_frame_duration, SYNC_SMOOTHING)
+            delay = self._target_delay(lastvp, vp)
             if now < self.frame_timer + delay:
                 remaining_time = min(self.frame_timer + delay - now, remaining_time)
                 break
@@ -202,16 +215,42 @@ class VideoRefresh:
             pictq.next()
             self.force_refresh = True
             shown_new = True
+            remaining_time = min(remaining_time, self._next_due(vp, now))
             if control.step and not control.paused:
                 control.stream_toggle_pause()
             break
         if self.force_refresh and pictq.rindex_shown and draw:
-            vp = pictq.peek_last()
-            self.output.display(vp, self.current_subtitle(vp))
-            self._shown(vp)
-            if shown_new:
-                self.on_picture(vp)
+            self._display_last(shown_new)
         return remaining_time
+
+    def _target_delay(self, lastvp: Frame, vp: Frame) -> float:
+        """How long after ``lastvp`` was due ``vp`` is (ffplay's compute_target_delay)."""
+        last_duration = vp_duration(
+            lastvp.pts, lastvp.serial, lastvp.duration, vp.pts, vp.serial, self.max_frame_duration
+        )
+        clocks = self.clocks
+        diff = 0.0
+        if clocks.master_sync_type() != AV_SYNC_VIDEO_MASTER:
+            diff = clocks.vidclk.get() - clocks.get_master_clock()
+        return compute_target_delay(last_duration, diff, self.max_frame_duration, SYNC_SMOOTHING)
+
+    def _next_due(self, shown: Frame, now: float) -> float:
+        """Seconds from ``now`` until the picture after ``shown`` (just shown) is due, so
+        the loop sleeps until then instead of looking every REFRESH_RATE."""
+        pictq = self.video.frameq
+        if pictq.nb_remaining() == 0:
+            return REFRESH_RATE
+        vp = pictq.peek()
+        if vp.serial != shown.serial:
+            return 0.0
+        return max(self.frame_timer + self._target_delay(shown, vp) - now, 0.0)
+
+    def _display_last(self, shown_new: bool) -> None:
+        vp = self.video.frameq.peek_last()
+        self.output.display(vp, self.current_subtitle(vp))
+        self._shown(vp)
+        if shown_new:
+            self.on_picture(vp)
 
     def _untimed_advance(self, vp: Frame) -> None:
         """-untimed: every picture is shown as soon as it is decoded."""

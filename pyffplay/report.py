@@ -43,6 +43,12 @@ class Reporter:
     def status_due(self, force: bool = False) -> bool:
         return self.status is not None and (force or self.status.due(time.monotonic()))
 
+    def status_wait(self) -> float | None:
+        """Seconds until the status line is due again; None without a status line."""
+        if self.status is None:
+            return None
+        return self.status.wait(time.monotonic())
+
     def print_status(
         self,
         master: float,

@@ -51,6 +51,10 @@ class StatusPrinter:
     def due(self, now: float) -> bool:
         return not self._last_time or now - self._last_time >= self.INTERVAL
 
+    def wait(self, now: float) -> float:
+        """Seconds until ``due`` turns true (0: due now)."""
+        return 0.0 if not self._last_time else max(self._last_time + self.INTERVAL - now, 0.0)
+
     def print(self, line: str, now: float) -> None:
         self._last_time = now
         if line != self._last_line:

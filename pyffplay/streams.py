@@ -177,7 +177,7 @@ def opened(vs: VideoState, ic: Any) -> None:
     if mode != SHOW_MODE_VIDEO and not vs.audio.is_open:
         mode = SHOW_MODE_VIDEO
     vs.control.show_mode = mode
-    if vs.audio_out is not None and vs.audio.is_open:
+    if vs.audio_out is not None and vs.audio.is_open and vs.output.shows_pictures:
         tap = SampleTap(vs.audio_out.channels, vs.audio_out.rate)
         vs.audio_out.tap = tap
         vs.refresh.sample_tap = tap
@@ -204,6 +204,7 @@ def opened(vs: VideoState, ic: Any) -> None:
         for s in all_streams
     ]
     vs.is_open = True
+    vs.wake_loop()  # commands queued before the open run now, not when the loop next wakes
     vs.trace.event(
         "open",
         duration=ic.duration / AV_TIME_BASE if ic.duration else None,

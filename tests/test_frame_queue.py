@@ -247,6 +247,40 @@ def test_peek_writable_blocks_when_full_until_next_releases_a_slot():
     assert slot is fq.queue[fq.windex]
 
 
+def test_a_full_queue_with_refill_waits_for_that_many_free_slots():
+    pktq = PacketQueue()
+    pktq.start()
+    fq = FrameQueue(pktq, 5, keep_last=False, refill=3)
+    for i in range(5):
+        push(fq, f"F{i}")
+    writer = Waiter(fq.peek_writable)
+    assert writer.still_blocked()  # waiting in the full queue
+    fq.next()
+    fq.next()
+    assert fq.size == 3
+    assert writer.still_blocked()  # two free slots: not yet
+    fq.next()
+    assert writer.join() is fq.queue[fq.windex]
+    # Not full: a slot is given at once, as ffplay.
+    push(fq, "F5")
+    assert fq.peek_writable() is fq.queue[fq.windex]
+
+
+def test_a_waiting_refill_writer_sees_the_abort():
+    pktq = PacketQueue()
+    pktq.start()
+    fq = FrameQueue(pktq, 4, keep_last=False, refill=2)
+    for i in range(4):
+        push(fq, f"F{i}")
+    writer = Waiter(fq.peek_writable)
+    assert writer.still_blocked()  # waiting in the full queue
+    fq.next()
+    assert writer.still_blocked()
+    pktq.abort()
+    fq.signal()
+    assert writer.join() is None
+
+
 def test_peek_readable_blocks_until_push():
     _, fq = make_queue(3, keep_last=True)
     reader = Waiter(fq.peek_readable)
@@ -340,3 +374,17 @@ def test_producer_and_consumer_threads():
     assert not producer.is_alive()
     assert shown == names
     assert fq.size == 1 and fq.nb_remaining() == 0  # the last frame is kept
+
+
+def test_wait_ready_waits_for_a_batch_or_the_timeout():
+    _, fq = make_queue(8, keep_last=False)
+    fq.ready_batch = 3
+    assert fq.wait_ready(1) == 0  # nothing: the timeout
+    reader = Waiter(lambda: fq.wait_ready(5000))
+    assert reader.still_blocked()
+    push(fq, "F0")
+    push(fq, "F1")
+    assert reader.still_blocked()  # two of three: the producer did not wake it
+    push(fq, "F2")
+    assert reader.join() == 3
+    assert fq.wait_ready(1) == 3  # a batch is ready: no wait

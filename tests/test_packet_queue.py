@@ -16,6 +16,7 @@ from pyffplay.packet_queue import (
     PACKET_OVERHEAD,
     PacketQueue,
     stream_has_enough_packets,
+    stream_needs_packets,
 )
 
 JOIN_TIMEOUT = 5.0  # only bounds a hang; a passing run never waits this long
@@ -308,3 +309,22 @@ def test_null_packets_count_toward_min_frames():
     assert not stream_has_enough_packets(q, 1.0)
     q.put_nullpacket()
     assert stream_has_enough_packets(q, 1.0)
+
+
+@pytest.mark.parametrize(
+    "count, duration, time_base, needs",
+    [
+        (0, 0, 1.0, True),
+        (12, 0, 1.0, True),  # MIN_FRAMES // 2 packets or fewer: refill
+        (13, 0, 1.0, False),  # no durations: the packet count alone decides
+        (30, 1, 1 / 100, True),  # 30 packets but only 0.3 s
+        (30, 1, 1 / 50, False),  # 0.6 s
+        (50, 1, 1 / 50, False),  # 1 s: enough for the read thread to stay asleep
+    ],
+)
+def test_stream_needs_packets_below_half_of_enough(count, duration, time_base, needs):
+    q = started_queue()
+    fill(q, count, duration)
+    assert stream_needs_packets(q, time_base) is needs
+    if needs:  # what wakes the read thread never counts as enough (no sleep-wake loop)
+        assert not stream_has_enough_packets(q, time_base)

@@ -30,6 +30,8 @@ class FakeTime:
 
 
 class FakeOutput:
+    shows_pictures = True
+
     def __init__(self) -> None:
         self.shown: list[float] = []
         self.subs: list = []
@@ -279,3 +281,24 @@ def test_a_subtitle_is_drawn_from_its_start_until_it_expires_or_subtitles_go_off
     rig.refresh.force_refresh = True
     rig.tick()
     assert rig.output.subs[-1] is None
+
+
+def test_the_loop_sleeps_until_the_next_picture_is_due():
+    rig = Rig()
+    rig.queue(0.0)
+    rig.queue(FRAME)
+    remaining = rig.refresh.video_refresh(1.0, is_open=True)  # shows 0.0
+    assert rig.output.shown == [0.0]
+    assert remaining == pytest.approx(FRAME)  # not REFRESH_RATE steps: one wake per picture
+    rig.now.t += remaining
+    rig.refresh.video_refresh(1.0, is_open=True)
+    assert rig.output.shown[-1] == pytest.approx(FRAME)
+
+
+def test_with_no_picture_queued_the_loop_looks_again_every_refresh_rate():
+    from pyffplay.refresh import REFRESH_RATE
+
+    rig = Rig()
+    assert rig.refresh.video_refresh(1.0, is_open=True) == REFRESH_RATE
+    rig.queue(0.0)
+    assert rig.refresh.video_refresh(1.0, is_open=True) == REFRESH_RATE  # shown; none after it

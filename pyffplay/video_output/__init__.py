@@ -29,6 +29,11 @@ class VideoOutput:
     has_status_row = False
     # True when the output draws on the terminal (Ctrl-Z must give it back).
     uses_terminal = False
+    # False when nothing is ever shown (-nodisp): the audio show modes need no samples.
+    shows_pictures = True
+    # True when window events arrive only by polling (poll_events): the loop wakes at least
+    # every REFRESH_RATE for them. Other outputs' keys come as commands, which wake it.
+    polls_events = False
 
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
         pass
@@ -57,6 +62,15 @@ class VideoOutput:
     def poll_events(self, emit: Callable[[Command], None]) -> None:
         pass
 
+    def wait_events(self, timeout: float) -> bool:
+        """Sleep until a window event, a ``wakeup`` or ``timeout`` seconds; False when the
+        output cannot (the loop then sleeps on its own wake-up, REFRESH_RATE at most when
+        ``polls_events``)."""
+        return False
+
+    def wakeup(self) -> None:
+        """End a ``wait_events`` (any thread): a command was posted."""
+
     def toggle_full_screen(self) -> None:
         pass
 
@@ -79,6 +93,8 @@ class VideoOutput:
 
 class NullOutput(VideoOutput):
     """-nodisp / -vo null: nothing is drawn, events come from elsewhere."""
+
+    shows_pictures = False
 
 
 def _rescale(a: int, b: int, c: int) -> int:

@@ -8,6 +8,7 @@ initialised video.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import sys
 import time
@@ -158,6 +159,8 @@ def create_window_and_renderer(
 
 
 class SDLOutput(VideoOutput):
+    polls_events = True
+
     def __init__(self, opts: Options, title: str) -> None:
         self.opts = opts
         self.title = title
@@ -191,6 +194,9 @@ class SDLOutput(VideoOutput):
         self.cursor_hidden = False
         self.cursor_last_shown = time.monotonic()
         self._event = sdl2.SDL_Event()
+        self._wakeup_event = sdl2.SDL_Event()
+        self._wakeup_event.type = sdl2.SDL_USEREVENT
+        self._wakeup_pending = False
         self.subtitles = SubtitleRenderer(self.renderer, lambda message: None)
 
     def set_warn(self, warn: Callable[[str], None]) -> None:
@@ -338,6 +344,35 @@ class SDLOutput(VideoOutput):
         sdl2.SDL_RenderPresent(self.renderer)
 
     # -- events --------------------------------------------------------------------------
+    def wait_events(self, timeout: float) -> bool:
+        """SDL_WaitEventTimeout: on X11 a select() on the display's socket, so a key wakes
+        the loop at once and the loop need not poll every 10 ms. Only once the window is
+        shown: before, SDL may fall back to polling every millisecond."""
+        if not self.width or self.window is None:
+            return False
+        now = time.monotonic()
+        timeout = min(timeout, self._next_timer(now) - now)
+        ms = math.ceil(timeout * 1000)  # never early: a picture due in 2.5 ms waits 3
+        if ms > 0:
+            sdl2.SDL_WaitEventTimeout(None, ms)
+        return True
+
+    def _next_timer(self, now: float) -> float:
+        """When poll_events has something to do without an event (hide the cursor, redraw
+        while the window settles)."""
+        t = math.inf
+        if not self.cursor_hidden:
+            t = self.cursor_last_shown + CURSOR_HIDE_DELAY + 0.001
+        if now < self._settle_until:
+            t = min(t, self._next_settle_redraw)
+        return t
+
+    def wakeup(self) -> None:
+        # Thread-safe (SDL_PushEvent); one pending wake-up is enough.
+        if not self._wakeup_pending and self.window is not None:
+            self._wakeup_pending = True
+            sdl2.SDL_PushEvent(ctypes.byref(self._wakeup_event))
+
     def poll_events(self, emit: Callable[[Command], None]) -> None:
         ev = self._event
         now = time.monotonic()
@@ -347,6 +382,7 @@ class SDLOutput(VideoOutput):
         if not self.cursor_hidden and now - self.cursor_last_shown > CURSOR_HIDE_DELAY:
             sdl2.SDL_ShowCursor(0)
             self.cursor_hidden = True
+        self._wakeup_pending = False  # the events below include it, if one was pushed
         while sdl2.SDL_PollEvent(ctypes.byref(ev)):
             t = ev.type
             if t == sdl2.SDL_KEYDOWN:
