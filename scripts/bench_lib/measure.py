@@ -302,7 +302,10 @@ class Bench:
             for k in keys:
                 sent.append((k, runs.send_key(wid, k, env)))
                 time.sleep(SEEK_GAP)
-            runs.send_key(wid, "q", env)
+            try:
+                runs.send_key(wid, "q", env)
+            finally:
+                runs.release_keys(env)
 
         r = self.run(
             "pyffplay",

@@ -319,3 +319,18 @@ def send_key(wid: int, key: str, env: dict) -> float:
         timeout=5,
     )
     return t
+
+
+def release_keys(env: dict, keys: tuple[str, ...] = ("q", "Escape")) -> None:
+    """Release ``keys`` on the X server. xdotool presses a key with XTEST when the target
+    window has the focus; if that key closes the window, xdotool can die of the X error
+    before its key-up, and the key stays down: the server then auto-repeats it into every
+    window that opens later (every SDL player of the next runs quit at once)."""
+    subprocess.run(
+        ["xdotool", "keyup", *keys],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=5,
+        check=False,
+    )
