@@ -25,15 +25,15 @@ import av
 
 from pyffplay import libav
 from pyffplay.errors import InputError
+from pyffplay.file_avio import FileAVIO
 from pyffplay.memory_avio import (
     DEFAULT_KEEP_BEHIND,
     DEFAULT_MAX_DISK,
     DEFAULT_MAX_MEMORY,
     DEFAULT_READAHEAD,
     MemoryAVIO,
-    _FileAVIO,
-    _PipeAVIO,
 )
+from pyffplay.pipe_avio import PipeAVIO
 
 # An open, read or seek that waits longer than this for the server fails ("never a hang"),
 # unless -timeout or -rw_timeout says otherwise (microseconds, as FFmpeg's options).
@@ -212,7 +212,7 @@ def _seekable(ctx: ctypes.c_void_p) -> bool:
     return bool(sane and head.seekable & 1)
 
 
-class _NetFileAVIO(_FileAVIO):
+class _NetFileAVIO(FileAVIO):
     """A URL whose server takes ranges: a window around the position, like a file."""
 
     def __init__(self, reader: URLReader, **limits: Any) -> None:
@@ -220,7 +220,7 @@ class _NetFileAVIO(_FileAVIO):
         assert reader.size is not None
         super().__init__(-1, reader.url, reader.size, **limits)
 
-    # There is no descriptor to close (_FileAVIO owns one): the reader closes the URL.
+    # There is no descriptor to close (FileAVIO owns one): the reader closes the URL.
     @property
     def _owns_fd(self) -> bool:
         return False
@@ -258,7 +258,7 @@ class _NetFileAVIO(_FileAVIO):
             self._reader.close()
 
 
-class _NetPipeAVIO(_PipeAVIO):
+class _NetPipeAVIO(PipeAVIO):
     """Any other URL (no ranges, live): everything read is kept, like a pipe."""
 
     def __init__(self, reader: URLReader, **limits: Any) -> None:

@@ -23,7 +23,7 @@ from pyffplay.clock import (
 from pyffplay.control import PlaybackControl
 from pyffplay.frame_queue import Frame
 from pyffplay.pipeline import StreamPipeline
-from pyffplay.subtitles import Subtitle
+from pyffplay.subtitle_timing import due_subtitle, expire_subtitles
 from pyffplay.sync import Clocks
 from pyffplay.trace import Trace
 from pyffplay.visualize import SHOW_MODE_VIDEO, SHOW_MODE_WAVES, SampleTap, Spectrogram, waves_picture
@@ -211,7 +211,7 @@ class VideoRefresh:
                     self.trace.event("drop", pts=vp.pts, serial=vp.serial, kind="late")
                     pictq.next()
                     continue
-            self._expire_subtitles()
+            expire_subtitles(self.subtitle, self.clocks.vidclk.pts)
             pictq.next()
             self.force_refresh = True
             shown_new = True
@@ -247,7 +247,7 @@ class VideoRefresh:
 
     def _display_last(self, shown_new: bool) -> None:
         vp = self.video.frameq.peek_last()
-        self.output.display(vp, self.current_subtitle(vp))
+        self.output.display(vp, due_subtitle(self.subtitle, vp))
         self._shown(vp)
         if shown_new:
             self.on_picture(vp)
@@ -295,38 +295,3 @@ class VideoRefresh:
         self.trace.event("frame", t=t, pts=vp.pts, serial=vp.serial, master=master, av_diff=av_diff)
         if seek is not None:
             self.trace.event("seek", t=t, t_req=seek[0], target=seek[1], serial=vp.serial)
-
-    def current_subtitle(self, vp: Frame) -> Subtitle | None:
-        """ffplay's video_image_display: the first queued subtitle, once the picture reached
-        its start; None when none is due or subtitles are off (t, -sn)."""
-        if not self.subtitle.is_open:
-            return None
-        subpq = self.subtitle.frameq
-        if subpq.nb_remaining() == 0:
-            return None
-        sp = subpq.peek()
-        if sp.serial != self.subtitle.pktq.serial or not isinstance(sp.frame, Subtitle):
-            return None
-        start = sp.pts + (getattr(sp.sub, "start_display_time", 0) or 0) / 1000
-        return sp.frame if vp.pts >= start else None
-
-    def _expire_subtitles(self) -> None:
-        if not self.subtitle.is_open:
-            return
-        subpq = self.subtitle.frameq
-        vidpts = self.clocks.vidclk.pts
-        while subpq.nb_remaining() > 0:
-            sp = subpq.peek()
-            sp2 = subpq.peek_next() if subpq.nb_remaining() > 1 else None
-            end = sp.pts + (getattr(sp.sub, "end_display_time", 0) or 0) / 1000
-            if (
-                sp.serial != self.subtitle.pktq.serial
-                or vidpts > end
-                or (
-                    sp2 is not None
-                    and vidpts > sp2.pts + (getattr(sp2.sub, "start_display_time", 0) or 0) / 1000
-                )
-            ):
-                subpq.next()
-            else:
-                break

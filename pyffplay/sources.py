@@ -1,6 +1,6 @@
 """What a Player can play from -> the file-like object FFmpeg reads (the memory AVIO).
 
-A path, "file:...", "-" (stdin), "pipe:N"/"fd:N" go to memory_avio.open_input; a URL of one
+A path, "file:...", "-" (stdin), "pipe:N"/"fd:N" go to local_input.open_input; a URL of one
 of FFmpeg's byte-stream protocols (http:, udp:, ...) to net_avio.open_url. A file
 object with a real descriptor is read through that descriptor the same way. Bytes are
 served from memory (no copy, no temporary file), and other file objects are read as they
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyffplay.errors import InputError
-from pyffplay.memory_avio import open_input
+from pyffplay.local_input import open_input
 from pyffplay.net_avio import is_network_url, open_url
 
 

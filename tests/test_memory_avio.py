@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from pyffplay.errors import InputError
-from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, MemoryAVIO, format_size, open_input, parse_size
+from pyffplay.local_input import open_input
+from pyffplay.memory_avio import DEFAULT_MAX_MEMORY, MemoryAVIO, format_size, parse_size
 from pyffplay.pipe_ring import PipeRing
 
 KiB, MiB = 1 << 10, 1 << 20

@@ -68,11 +68,11 @@ def test_a_local_file_is_read_ahead_in_a_small_window(tmp_path: Path) -> None:
     """Peak memory: a file gets ffplay-like buffering, a pipe keeps its 16 MiB read-ahead."""
     import os
 
-    from pyffplay import memory_avio
+    from pyffplay import local_input, memory_avio
 
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * 1000)
-    avio = memory_avio.open_input(str(path))
+    avio = local_input.open_input(str(path))
     try:
         assert avio._readahead == memory_avio.FILE_READAHEAD
         assert avio._keep_behind == memory_avio.FILE_KEEP_BEHIND  # type: ignore[attr-defined]
@@ -81,7 +81,7 @@ def test_a_local_file_is_read_ahead_in_a_small_window(tmp_path: Path) -> None:
         avio.close()
     r, w = os.pipe()
     os.close(w)
-    avio = memory_avio.open_input(f"pipe:{r}")
+    avio = local_input.open_input(f"pipe:{r}")
     try:
         assert avio._readahead == memory_avio.DEFAULT_READAHEAD
     finally:

@@ -8,17 +8,15 @@ initialised video.
 from __future__ import annotations
 
 import ctypes
-import math
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pyffplay.commands import QUIT, Command, Refresh
-from pyffplay.keys import MouseState, sdl_key_table
+from pyffplay.commands import Command
 from pyffplay.sdl_lib import sdl2
 from pyffplay.video_output import VideoOutput, calculate_display_rect, displayed_size
+from pyffplay.video_output.sdl_events import WindowEvents
 from pyffplay.video_output.sdl_subtitles import SubtitleRenderer
 
 if TYPE_CHECKING:
@@ -45,15 +43,6 @@ _update_texture = _lib.SDL_UpdateTexture
 _update_texture.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
 _update_texture.restype = ctypes.c_int
 
-CURSOR_HIDE_DELAY = 1.0
-# Window events after which what was drawn may be gone (a still picture is not redrawn
-# otherwise): shown (the first present can come before the window is mapped), exposed, ...
-_REDRAW_EVENTS = frozenset({sdl2.SDL_WINDOWEVENT_EXPOSED, sdl2.SDL_WINDOWEVENT_RESTORED})
-# Presents made before X has mapped a new window are lost, and no expose follows under every
-# window manager (none at all under Xvfb): a still picture (cover art, paused, the end) is
-# drawn again a few times while the window settles.
-SETTLE_TIME = 1.0
-SETTLE_REDRAW = 0.1
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 480
 
 
@@ -185,18 +174,9 @@ class SDLOutput(VideoOutput):
         self.texture: Any = None
         self.texture_addr = 0
         self.texture_key: tuple[int, int, int] | None = None
-        self._settle_until = 0.0
-        self._next_settle_redraw = 0.0
         self.vis_texture: Any = None
         self.vis_size = (0, 0)
-        self.keys = sdl_key_table(opts.seek_interval)
-        self.mouse = MouseState()
-        self.cursor_hidden = False
-        self.cursor_last_shown = time.monotonic()
-        self._event = sdl2.SDL_Event()
-        self._wakeup_event = sdl2.SDL_Event()
-        self._wakeup_event.type = sdl2.SDL_USEREVENT
-        self._wakeup_pending = False
+        self.events = WindowEvents(opts)
         self.subtitles = SubtitleRenderer(self.renderer, lambda message: None)
 
     def set_warn(self, warn: Callable[[str], None]) -> None:
@@ -229,9 +209,7 @@ class SDLOutput(VideoOutput):
             sdl2.SDL_SetWindowFullscreen(self.window, sdl2.SDL_WINDOW_FULLSCREEN_DESKTOP)
         sdl2.SDL_ShowWindow(self.window)
         self.width, self.height = w, h
-        now = time.monotonic()
-        self._settle_until = now + SETTLE_TIME
-        self._next_settle_redraw = now + SETTLE_REDRAW
+        self.events.window_shown()
 
     def toggle_full_screen(self) -> None:
         self.is_full_screen = not self.is_full_screen
@@ -343,89 +321,21 @@ class SDLOutput(VideoOutput):
         sdl2.SDL_RenderCopy(self.renderer, self.vis_texture, None, None)
         sdl2.SDL_RenderPresent(self.renderer)
 
-    # -- events --------------------------------------------------------------------------
+    # -- events (sdl_events.WindowEvents) ------------------------------------------------
     def wait_events(self, timeout: float) -> bool:
-        """SDL_WaitEventTimeout: on X11 a select() on the display's socket, so a key wakes
-        the loop at once and the loop need not poll every 10 ms. Only once the window is
-        shown: before, SDL may fall back to polling every millisecond."""
+        """Block in SDL until an event or ``timeout``; False (nothing waited) until the
+        window is shown: before, SDL may fall back to polling every millisecond."""
         if not self.width or self.window is None:
             return False
-        now = time.monotonic()
-        timeout = min(timeout, self._next_timer(now) - now)
-        ms = math.ceil(timeout * 1000)  # never early: a picture due in 2.5 ms waits 3
-        if ms > 0:
-            sdl2.SDL_WaitEventTimeout(None, ms)
+        self.events.wait(timeout)
         return True
 
-    def _next_timer(self, now: float) -> float:
-        """When poll_events has something to do without an event (hide the cursor, redraw
-        while the window settles)."""
-        t = math.inf
-        if not self.cursor_hidden:
-            t = self.cursor_last_shown + CURSOR_HIDE_DELAY + 0.001
-        if now < self._settle_until:
-            t = min(t, self._next_settle_redraw)
-        return t
-
     def wakeup(self) -> None:
-        # Thread-safe (SDL_PushEvent); one pending wake-up is enough.
-        if not self._wakeup_pending and self.window is not None:
-            self._wakeup_pending = True
-            sdl2.SDL_PushEvent(ctypes.byref(self._wakeup_event))
+        if self.window is not None:
+            self.events.wakeup()
 
     def poll_events(self, emit: Callable[[Command], None]) -> None:
-        ev = self._event
-        now = time.monotonic()
-        if now < self._settle_until and now >= self._next_settle_redraw:
-            self._next_settle_redraw = now + SETTLE_REDRAW
-            emit(Refresh())
-        if not self.cursor_hidden and now - self.cursor_last_shown > CURSOR_HIDE_DELAY:
-            sdl2.SDL_ShowCursor(0)
-            self.cursor_hidden = True
-        self._wakeup_pending = False  # the events below include it, if one was pushed
-        while sdl2.SDL_PollEvent(ctypes.byref(ev)):
-            t = ev.type
-            if t == sdl2.SDL_KEYDOWN:
-                sym = ev.key.keysym.sym
-                if self.opts.exit_on_keydown:
-                    emit(QUIT)
-                    continue
-                cmd = self.keys.get(sym)
-                if cmd is not None and (cmd == QUIT or self.width):
-                    emit(cmd)
-            elif t == sdl2.SDL_MOUSEBUTTONDOWN:
-                if self.opts.exit_on_mousedown:
-                    emit(QUIT)
-                    continue
-                self._show_cursor(now)
-                # The event's own time: a busy loop must not split a double click.
-                cmd = self.mouse.button_down(
-                    ev.button.button, ev.button.x, self.width, ev.button.timestamp / 1000.0
-                )
-                if cmd is not None:
-                    emit(cmd)
-            elif t == sdl2.SDL_MOUSEMOTION:
-                self._show_cursor(now)
-                cmd = self.mouse.motion(
-                    bool(ev.motion.state & sdl2.SDL_BUTTON_RMASK), ev.motion.x, self.width
-                )
-                if cmd is not None:
-                    emit(cmd)
-            elif t == sdl2.SDL_WINDOWEVENT:
-                we = ev.window.event
-                if we == sdl2.SDL_WINDOWEVENT_SIZE_CHANGED:
-                    self.width, self.height = ev.window.data1, ev.window.data2
-                    emit(Refresh())
-                elif we in _REDRAW_EVENTS:
-                    emit(Refresh())
-            elif t == sdl2.SDL_QUIT:
-                emit(QUIT)
-
-    def _show_cursor(self, now: float) -> None:
-        if self.cursor_hidden:
-            sdl2.SDL_ShowCursor(1)
-            self.cursor_hidden = False
-        self.cursor_last_shown = now
+        self.events.poll(emit, self)
 
     def close(self) -> None:
         self.subtitles.close()
