@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import subprocess
+import sys
 import time
 from pathlib import Path
 
