@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +178,7 @@ class SDLOutput(VideoOutput):
         self.vis_texture: Any = None
         self.vis_size = (0, 0)
         self.events = WindowEvents(opts)
+        self._wake_lock = threading.Lock()
         self.subtitles = SubtitleRenderer(self.renderer, lambda message: None)
 
     def set_warn(self, warn: Callable[[str], None]) -> None:
@@ -331,8 +333,12 @@ class SDLOutput(VideoOutput):
         return True
 
     def wakeup(self) -> None:
-        if self.window is not None:
-            self.events.wakeup()
+        # Any thread. SDL wakes a waiting loop with an XSendEvent to the window: one sent
+        # while the window is destroyed is an X error, and Xlib's handler exits the process.
+        # The lock keeps every wake-up before or after the window's destruction.
+        with self._wake_lock:
+            if self.window is not None:
+                self.events.wakeup()
 
     def poll_events(self, emit: Callable[[Command], None]) -> None:
         self.events.poll(emit, self)
@@ -349,6 +355,7 @@ class SDLOutput(VideoOutput):
             sdl2.SDL_DestroyRenderer(self.renderer)
             self.renderer = None
         if self.window:
-            sdl2.SDL_DestroyWindow(self.window)
-            self.window = None
+            with self._wake_lock:
+                sdl2.SDL_DestroyWindow(self.window)
+                self.window = None
             sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)  # once: SDL counts the inits
