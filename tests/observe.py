@@ -204,6 +204,15 @@ class X11:
         """
         return send_wm_delete(self.display, wid)
 
+    def still_screenshot(self, wid: int, timeout: float = 10.0) -> np.ndarray:
+        """A screenshot once two in a row are identical (the picture stopped changing)."""
+
+        def still():
+            a, b = self.screenshot(wid), self.screenshot(wid)
+            return [a] if np.array_equal(a, b) else None
+
+        return _wait_until(still, timeout, 0.1, what="a still picture")[0]
+
     def screenshot(self, wid: int) -> np.ndarray:
         """The window's pixels as an (H, W, 3) uint8 RGB array (xwd)."""
         r = subprocess.run(["xwd", "-silent", "-id", str(wid)], capture_output=True, timeout=10, check=True)

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from tests.media import decode_frame_index
-from tests.observe import _wait_until
 from tests.player_proc import RENDERERS
 
 
@@ -21,11 +20,7 @@ def test_letterboxed_and_smoothly_scaled(player, x11, clip_long, renderer):
     run.wait_clock(1.0, timeout=20)
     x11.key(wid, "p")
 
-    def still():
-        a, b = x11.screenshot(wid), x11.screenshot(wid)
-        return [a] if np.array_equal(a, b) else None
-
-    shot = _wait_until(still, 10, 0.1, what="a still picture")[0]
+    shot = x11.still_screenshot(wid)
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]
     assert shot.shape == (480, 640, 3), shot.shape
@@ -42,7 +37,7 @@ def test_letterboxed_and_smoothly_scaled(player, x11, clip_long, renderer):
     wid = x11.find_window(title, timeout=20, proc=run.proc)
     run.wait_clock(1.0, timeout=20)
     x11.key(wid, "p")
-    big = _wait_until(still, 10, 0.1, what="a still picture")[0]
+    big = x11.still_screenshot(wid)
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]
     assert big.shape == (540, 960, 3), big.shape

@@ -7,7 +7,6 @@ import pytest
 
 from pyffplay.video_output.sdl import has_gpu_device
 from tests.media import decode_frame_index
-from tests.observe import _wait_until
 
 
 @pytest.mark.parametrize(
@@ -21,11 +20,7 @@ def test_each_renderer_shows_the_frame_on_time(player, x11, clip_long, mode, exp
     x11.key(wid, "p")
     status = run.wait_status(lambda s: s.clock == s.clock, 5)
 
-    def still():
-        a, b = x11.screenshot(wid), x11.screenshot(wid)
-        return [a] if np.array_equal(a, b) else None
-
-    shot = _wait_until(still, 10, 0.1, what="a still picture")[0]
+    shot = x11.still_screenshot(wid)
     x11.key(wid, "q")
     assert run.wait(10) == 0, run.stderr()[-2000:]
     out = run.events("output")[0]
