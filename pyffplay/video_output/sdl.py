@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +44,7 @@ _update_texture.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, c
 _update_texture.restype = ctypes.c_int
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 480
+WAKEUP_POLL = 0.01  # ffplay's REFRESH_RATE
 
 
 class SDLInitError(Exception):
@@ -178,7 +178,6 @@ class SDLOutput(VideoOutput):
         self.vis_texture: Any = None
         self.vis_size = (0, 0)
         self.events = WindowEvents(opts)
-        self._wake_lock = threading.Lock()
         self.subtitles = SubtitleRenderer(self.renderer, lambda message: None)
 
     def set_warn(self, warn: Callable[[str], None]) -> None:
@@ -329,16 +328,14 @@ class SDLOutput(VideoOutput):
         window is shown: before, SDL may fall back to polling every millisecond."""
         if not self.width or self.window is None:
             return False
-        self.events.wait(timeout)
+        self.events.wait(min(timeout, WAKEUP_POLL))  # commands from other threads: see wakeup
         return True
 
     def wakeup(self) -> None:
-        # Any thread. SDL wakes a waiting loop with an XSendEvent to the window: one sent
-        # while the window is destroyed is an X error, and Xlib's handler exits the process.
-        # The lock keeps every wake-up before or after the window's destruction.
-        with self._wake_lock:
-            if self.window is not None:
-                self.events.wakeup()
+        # Any thread. Not SDL_PushEvent: SDL wakes a waiting loop with an XSendEvent on a
+        # second X connection, which can reach the server after the window's destruction
+        # (BadWindow, and Xlib's handler exits the process). wait_events polls instead.
+        pass
 
     def poll_events(self, emit: Callable[[Command], None]) -> None:
         self.events.poll(emit, self)
@@ -355,7 +352,6 @@ class SDLOutput(VideoOutput):
             sdl2.SDL_DestroyRenderer(self.renderer)
             self.renderer = None
         if self.window:
-            with self._wake_lock:
-                sdl2.SDL_DestroyWindow(self.window)
-                self.window = None
+            sdl2.SDL_DestroyWindow(self.window)
+            self.window = None
             sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)  # once: SDL counts the inits
