@@ -57,9 +57,7 @@ def _main(argv: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    # A missing file or a directory is said before PortAudio's scan starts: with the scan
-    # running, the one line was sometimes lost (2 runs in 40 under load: exit 1, nothing on
-    # stderr; not understood yet, and never with -an).
+    # A missing file or a directory needs no audio device: no PortAudio scan for it.
     bad_path = opts.input is not None and _local_path_error(opts.input) is not None
     if not (opts.show_help or opts.show_info or bad_path or _stderr_to_pipe(opts)):
         _preload_audio(opts)  # PortAudio's device scan runs while FFmpeg's libraries load

@@ -7,12 +7,16 @@ player's modules load. Nothing here imports NumPy.
 
 from __future__ import annotations
 
+import errno
+import os
 import threading
 from typing import Any
 
 PORTAUDIO_SONAME = "libportaudio.so.2"  # PortAudio v19 on Linux
 ALSA_SONAME = "libasound.so.2"
+JACK_SONAME = "libjack.so.0"
 _ALSA_ERROR_HANDLER: Any = None
+_JACK_MESSAGE_HANDLER: Any = None
 _module: Any = None  # sounddevice, once PortAudio is initialised
 _lock = threading.Lock()
 _preloading = False
@@ -24,6 +28,7 @@ def load() -> Any:
     with _lock:
         if _module is None:
             alsa = _quiet_alsa()
+            _quiet_jack()
             _module = _import_sounddevice()
             if alsa is not None:
                 # Scanning the devices loaded every plugin ALSA's configuration names (a52
@@ -51,11 +56,25 @@ def _import_sounddevice() -> Any:
                 pass
         return system_find_library(name)
 
+    # sounddevice points fd 2 at /dev/null while PortAudio initialises, for the whole
+    # process: whatever another thread wrote meanwhile (the banner, an error line) was
+    # lost. ALSA and JACK are quietened at their source instead (_quiet_alsa, _quiet_jack),
+    # and sounddevice's own os.dup(2) is refused on this thread, which it takes as "cannot".
+    system_dup = os.dup
+    importer = threading.get_ident()
+
+    def dup(fd: int) -> int:
+        if fd == 2 and threading.get_ident() == importer:
+            raise OSError(errno.EBADF, "stderr stays where it is")
+        return system_dup(fd)
+
     ctypes.util.find_library = find_library
+    os.dup = dup
     try:
         import sounddevice
     finally:
         ctypes.util.find_library = system_find_library
+        os.dup = system_dup
     return sounddevice
 
 
@@ -97,3 +116,20 @@ def _quiet_alsa() -> Any:
         return lib
     except (OSError, AttributeError):
         return None
+
+
+def _quiet_jack() -> None:
+    """libjack's message functions set to nothing: PortAudio built with JACK asks for a
+    JACK server at initialisation and libjack prints "jack server is not running or cannot
+    be started" (and more) on stderr when there is none."""
+    global _JACK_MESSAGE_HANDLER
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL(JACK_SONAME)
+        if _JACK_MESSAGE_HANDLER is None:
+            _JACK_MESSAGE_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(lambda msg: None)
+        lib.jack_set_error_function(_JACK_MESSAGE_HANDLER)
+        lib.jack_set_info_function(_JACK_MESSAGE_HANDLER)
+    except (OSError, AttributeError):
+        pass

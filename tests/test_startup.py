@@ -64,6 +64,50 @@ def test_portaudio_preloaded_or_not_the_device_open_says_the_same(monkeypatch: p
     assert messages == ["PortAudio library not found"] * 2
 
 
+_WRITER_DURING_PORTAUDIO_INIT = r"""
+import os, sys, threading, time
+from pyffplay import portaudio
+done = threading.Event()
+def write():
+    n = 0
+    while not done.is_set():
+        os.write(2, b"mark %d\n" % n)
+        n += 1
+        time.sleep(0.0005)
+    os.write(2, b"total %d\n" % n)
+t = threading.Thread(target=write)
+t.start()
+try:
+    portaudio.load()
+except OSError:
+    pass
+done.set()
+t.join()
+"""
+
+
+def test_portaudio_initialisation_leaves_stderr_to_the_other_threads() -> None:
+    """sounddevice sends fd 2 to /dev/null while PortAudio starts: the banner or an error
+    line written meanwhile by another thread was lost. Every line arrives, and ALSA's and
+    JACK's complaints about missing devices and servers do not."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PULSE_SERVER="unix:/nonexistent")
+    run = subprocess.run(
+        [sys.executable, "-c", _WRITER_DURING_PORTAUDIO_INIT], env=env, capture_output=True, timeout=60
+    )
+    err = run.stderr.decode()
+    assert run.returncode == 0, err[-2000:]
+    total = int(re.search(r"^total (\d+)$", err, re.M).group(1))  # type: ignore[union-attr]
+    marks = re.findall(r"^mark \d+$", err, re.M)
+    assert len(marks) == total, f"{total - len(marks)} of {total} lines lost"
+    leftovers = [line for line in err.splitlines() if not re.match(r"^(mark|total) \d+$", line)]
+    assert leftovers == [], leftovers[:10]
+
+
 def test_a_local_file_is_read_ahead_in_a_small_window(tmp_path: Path) -> None:
     """Peak memory: a file gets ffplay-like buffering, a pipe keeps its 16 MiB read-ahead."""
     import os
