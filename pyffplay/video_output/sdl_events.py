@@ -39,9 +39,6 @@ class WindowEvents:
         self._settle_until = 0.0
         self._next_settle_redraw = 0.0
         self._event = sdl2.SDL_Event()
-        self._wakeup_event = sdl2.SDL_Event()
-        self._wakeup_event.type = sdl2.SDL_USEREVENT
-        self._wakeup_pending = False
 
     def window_shown(self) -> None:
         now = time.monotonic()
@@ -50,7 +47,8 @@ class WindowEvents:
 
     def wait(self, timeout: float) -> None:
         """SDL_WaitEventTimeout: on X11 a select() on the display's socket, so a key wakes
-        the loop at once and the loop need not poll every 10 ms."""
+        the loop at once (commands from other threads wait for the timeout, which
+        SDLOutput.wait_events keeps short)."""
         now = time.monotonic()
         timeout = min(timeout, self._next_timer(now) - now)
         ms = math.ceil(timeout * 1000)  # never early: a picture due in 2.5 ms waits 3
@@ -67,12 +65,6 @@ class WindowEvents:
             t = min(t, self._next_settle_redraw)
         return t
 
-    def wakeup(self) -> None:
-        # Thread-safe (SDL_PushEvent); one pending wake-up is enough.
-        if not self._wakeup_pending:
-            self._wakeup_pending = True
-            sdl2.SDL_PushEvent(ctypes.byref(self._wakeup_event))
-
     def poll(self, emit: Callable[[Command], None], out: SDLOutput) -> None:
         """Every pending event as a command; a resize updates ``out``'s size."""
         ev = self._event
@@ -83,7 +75,6 @@ class WindowEvents:
         if not self.cursor_hidden and now - self.cursor_last_shown > CURSOR_HIDE_DELAY:
             sdl2.SDL_ShowCursor(0)
             self.cursor_hidden = True
-        self._wakeup_pending = False  # the events below include it, if one was pushed
         while sdl2.SDL_PollEvent(ctypes.byref(ev)):
             t = ev.type
             if t == sdl2.SDL_KEYDOWN:
