@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 _T_START = time.monotonic()  # as early as the import allows: "start" in the trace
 
 if TYPE_CHECKING:
+    from pyffplay.commands import Command
     from pyffplay.options import Options
     from pyffplay.player import Player
 
@@ -30,6 +31,12 @@ MAX_DEFERRED_LINES = 2000
 # (POSIX) and its handler runs at once, so the slice only bounds how long a lost wake-up
 # could go unseen; each wake-up costs ~0.1 ms of CPU here, so it is long.
 WAIT_SLICE = 1.0
+# After a quit (q, Ctrl-C, SIGTERM from the command line's side), how long the command
+# waits for the player's threads before it gives the terminal back and leaves anyway: a
+# thread stuck in a C library (an audio driver, a network call) must not keep a user
+# at a dead terminal. Quitting takes milliseconds; this only bounds the worst case.
+QUIT_GRACE = 3.0
+QUIT_SLICE = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,6 +172,7 @@ def _play(opts: Options) -> int:
     )
     messages.player = player
     console = Console(player)
+    overdue = False
     # Signals and keys first: a Ctrl-C during start-up is a quit the player sees at once.
     console.start()
     try:
@@ -174,15 +182,34 @@ def _play(opts: Options) -> int:
             messages.finish()
             print(f"pyffplay: {e}", file=sys.stderr)
             return 1
-        while player.wait(WAIT_SLICE) is None:
-            pass
+        overdue = wait_for_player(player, console)
     finally:
         console.stop()
-        player.close()
+        if overdue:
+            console.abandon()  # the loop thread is stuck: no player.close(), which joins it
+        else:
+            player.close()
         messages.finish()
+    if overdue:
+        print(
+            f"pyffplay: warning: playback did not stop within {QUIT_GRACE:g} s of the quit; leaving anyway",
+            file=sys.stderr,
+        )
+        return 0
     if player.error:
         sys.stderr.write(f"pyffplay: {player.error}\n")
     return 1 if player.error else 0
+
+
+def wait_for_player(player: Player, console: Console, grace: float = QUIT_GRACE) -> bool:
+    """Until playback ends (False), or until a quit asked ``grace`` seconds ago has still
+    not stopped the player's threads (True)."""
+    while player.wait(WAIT_SLICE if console.quit_time is None else QUIT_SLICE) is None:
+        if console.quit_time is None and player.quitting:
+            console.quit_time = time.monotonic()  # a quit from the window or the player
+        if console.quit_time is not None and time.monotonic() - console.quit_time > grace:
+            return True
+    return False
 
 
 class Messages:
@@ -298,20 +325,35 @@ class Console:
         self.player = player
         self.keys: Any = None
         self._paused_by_stop = False
+        self.quit_time: float | None = None  # when a quit came from a key or a signal
+
+    def send(self, command: Command) -> None:
+        """A command from a key or a signal (signal handlers run on the main thread)."""
+        from pyffplay.commands import Quit
+
+        if isinstance(command, Quit) and self.quit_time is None:
+            self.quit_time = time.monotonic()
+        self.player.send(command)
+
+    def abandon(self) -> None:
+        """The player did not stop: give the terminal back without it (it is left to
+        os._exit)."""
+        out = self._terminal_output()
+        if out is not None:
+            out.close()
 
     def start(self) -> None:
         from pyffplay.commands import Quit
 
-        player = self.player
         quit_cmd = Quit("signal")
-        signal.signal(signal.SIGINT, lambda signum, frame: player.send(quit_cmd))
-        signal.signal(signal.SIGTERM, lambda signum, frame: player.send(quit_cmd))
+        signal.signal(signal.SIGINT, lambda signum, frame: self.send(quit_cmd))
+        signal.signal(signal.SIGTERM, lambda signum, frame: self.send(quit_cmd))
         # Keys from the controlling terminal, as mpv: only when our output goes to it
         # (so that `pyffplay x | less` leaves the keys to less).
         if os.isatty(1) or os.isatty(2):
             from pyffplay.term_keys import TtyKeyReader
 
-            reader = TtyKeyReader(player.send, player._opts.seek_interval)
+            reader = TtyKeyReader(self.send, self.player._opts.seek_interval)
             if reader.start():
                 self.keys = reader
         if self._terminal_output() or self._may_use_terminal():

@@ -144,6 +144,7 @@ class VideoState:
             return
         if isinstance(command, cmd.Quit):
             self._quit_posted = True
+            self.output.interrupt()  # the loop may be in a long write to a slow terminal
         if not isinstance(command, cmd.Refresh):
             self.trace.event("command", command=cmd.trace_form(command))
         if isinstance(command, cmd.Quit) and not self.is_open:
@@ -169,6 +170,7 @@ class VideoState:
     def request_quit(self, reason: str) -> None:
         if self.quit_reason is None:
             self.quit_reason = reason
+            self.output.interrupt()
         self.wake_loop()
 
     # -- stream numbers: the main input's, then -sub FILE's -------------------------------

@@ -288,6 +288,13 @@ class Player:
         }
 
     @property
+    def quitting(self) -> bool:
+        """Playback was asked to end (a quit, the end with autoexit, an error) and the
+        threads are stopping."""
+        vs = self._vs
+        return vs is not None and vs.quit_reason is not None and not self._done.is_set()
+
+    @property
     def error(self) -> str | None:
         """Why playback ended with "error" (one line), else None."""
         return self._error

@@ -71,6 +71,9 @@ class VideoOutput:
     def wakeup(self) -> None:
         """End a ``wait_events`` (any thread): a command was posted."""
 
+    def interrupt(self) -> None:
+        """A quit (any thread): stop drawing that is under way, if it can wait long."""
+
     def toggle_full_screen(self) -> None:
         pass
 

@@ -11,7 +11,9 @@ subtitles are blended into the picture before it becomes cells.
 from __future__ import annotations
 
 import os
+import select
 import termios
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,13 @@ SYNC_BEGIN = b"\x1b[?2026h"
 SYNC_END = b"\x1b[?2026l"
 RESET = b"\x1b[0m"
 SUBTITLE_SGR = b"\x1b[0;97;40m"  # bright white on black: the same in 256 colours and truecolor
+# Frames go out on a non-blocking descriptor: a terminal that reads slowly (tmux on a
+# loaded machine takes seconds over a large frame) holds a write, and a quit or Ctrl-Z
+# must not wait for it. The write looks every WRITE_POLL whether it is still wanted.
+WRITE_POLL = 0.02
+# Giving the terminal back (main screen, cursor) waits this long at most for a terminal
+# that does not read at all.
+LEAVE_TIMEOUT = 1.0
 # Truecolor cells are re-sent only when a channel moved by more than this (of 255) from
 # what the screen shows: about 3 %, not visible in a half-block picture, and it keeps
 # noise and slow fades from re-sending whole screens.
@@ -54,7 +63,8 @@ def choose_colors(setting: str, env: dict[str, str]) -> str:
 
 
 def write_all(fd: int, data: bytes, still_wanted: Callable[[], bool] = lambda: True) -> None:
-    """Write everything, unless ``still_wanted`` turns false between chunks (Ctrl-Z came)."""
+    """Write everything, unless ``still_wanted`` turns false between chunks (Ctrl-Z or a
+    quit came; on a non-blocking ``fd`` it is asked while the terminal is not reading)."""
     view = memoryview(data)
     while view and still_wanted():
         try:
@@ -62,11 +72,18 @@ def write_all(fd: int, data: bytes, still_wanted: Callable[[], bool] = lambda: T
         except InterruptedError:
             continue
         except BlockingIOError:
-            import select
-
-            select.select([], [fd], [], 0.1)
+            select.select([], [fd], [], WRITE_POLL)
             continue
         view = view[n:]
+
+
+def open_nonblocking_tty(fd: int) -> int | None:
+    """A second, non-blocking open of the terminal on ``fd``: its own file description, so
+    the flag does not reach the shell's. None when ``fd`` is no terminal."""
+    try:
+        return os.open(os.ttyname(fd), os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
 
 
 class TerminalOutput(VideoOutput):
@@ -76,7 +93,10 @@ class TerminalOutput(VideoOutput):
     uses_terminal = True
 
     def __init__(self, colors: str, fd: int = 1) -> None:
-        self.fd = fd
+        self.fd = fd  # the terminal's modes and size; blocking, as the shell left it
+        nonblocking = open_nonblocking_tty(fd)
+        self._out_fd = nonblocking if nonblocking is not None else fd  # what frames go to
+        self._interrupted = False  # a quit came: a frame being written is dropped
         self.renderer = CellRenderer(colors, tolerance=TRUECOLOR_TOLERANCE)
         # One reformatter for the whole run: it keeps its SwsContext while the sizes and
         # formats stay, where frame.reformat() would build (and free) one per frame.
@@ -112,7 +132,10 @@ class TerminalOutput(VideoOutput):
             if self._opost_cleared:
                 self._opost_cleared = False
                 self._set_output_processing(True)
-            self._write(CANCEL + RESET + CURSOR_SHOW + ALT_SCREEN_OFF)
+            # CAN ends an escape sequence cut short; SYNC_END a frame's synchronized update.
+            data = CANCEL + SYNC_END + RESET + CURSOR_SHOW + ALT_SCREEN_OFF
+            deadline = time.monotonic() + LEAVE_TIMEOUT
+            write_all(self._out_fd, data, lambda: time.monotonic() < deadline)
 
     def suspend(self) -> None:
         self.leave()
@@ -163,8 +186,12 @@ class TerminalOutput(VideoOutput):
     def _write(self, data: bytes) -> None:
         if data:
             generation = self._generation
-            write_all(self.fd, data, lambda: self._generation == generation)
+            write_all(self._out_fd, data, lambda: self._generation == generation and not self._interrupted)
             self.bytes_written += len(data)
+
+    def interrupt(self) -> None:
+        # Any thread: a quit. The frame being written (if any) is dropped; leave() follows.
+        self._interrupted = True
 
     # -- VideoOutput -------------------------------------------------------------------
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
@@ -262,6 +289,9 @@ class TerminalOutput(VideoOutput):
 
     def close(self) -> None:
         self.leave()
+        if self._out_fd != self.fd:
+            os.close(self._out_fd)
+            self._out_fd = self.fd
 
 
 def blend_bitmaps(rgb: np.ndarray, sub: Subtitle, video_size: tuple[int, int]) -> np.ndarray:
