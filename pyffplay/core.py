@@ -117,6 +117,9 @@ class VideoState:
         self.audio_failure: str | None = None  # why audio could not be played, for messages
         self.read_tid: threading.Thread | None = None
         self.abort_request = False
+        # The read thread is inside FFmpeg's own open of rtsp:// and the like, which only
+        # its -timeout ends: nothing to wait for at exit.
+        self.in_direct_open = False
         self.eof = False
         self.is_open = False
         # What changes while playing (the options stay as parsed).
@@ -295,7 +298,11 @@ class VideoState:
         if self.audio_out is not None:
             self.audio_out.close()
         deadline = time.monotonic() + JOIN_TIMEOUT
-        if self.read_tid is not None and self.read_tid is not threading.current_thread():
+        if (
+            self.read_tid is not None
+            and self.read_tid is not threading.current_thread()
+            and not self.in_direct_open
+        ):
             self.read_tid.join(max(deadline - time.monotonic(), 0.01))
         for p in self.pipelines:
             p.join(max(deadline - time.monotonic(), 0.01))

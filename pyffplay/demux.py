@@ -113,6 +113,7 @@ def _open_direct(vs: VideoState, format_opts: dict[str, str]) -> Any:
     # a server that never answers is one line, not a hang.
     timeout = timeout_seconds(format_opts) or None
     t0 = time.monotonic()
+    vs.in_direct_open = True
     try:
         return av.open(
             vs.source,
@@ -128,6 +129,8 @@ def _open_direct(vs: VideoState, format_opts: dict[str, str]) -> Any:
         if timeout and time.monotonic() - t0 >= 0.9 * timeout:
             raise InputError(f"{vs.opts.input}: no answer within {timeout:g} s (-timeout)") from None
         raise InputError(f"{vs.opts.input}: {getattr(e, 'strerror', None) or e}") from None
+    finally:
+        vs.in_direct_open = False
 
 
 def pick_streams(vs: VideoState, ic: Any) -> tuple[Any, Any, Any]:

@@ -298,6 +298,26 @@ def test_rtsp_server_that_never_answers_gives_one_line(player):
     assert elapsed < 30, elapsed
 
 
+def test_quit_while_an_rtsp_open_waits_for_the_server(player):
+    """FFmpeg's own rtsp open ends only at -timeout (10 s here): a SIGTERM meanwhile quits
+    at once, leaving that thread to the process's exit."""
+    with SilentTCPServer() as srv:
+        run = player.start("-vo", "null", "-timeout", "10000000", f"rtsp://127.0.0.1:{srv.port}/live")
+        deadline = time.monotonic() + 20
+        while not srv.accepted and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert srv.accepted >= 1
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        run.signal(signal.SIGTERM)
+        t_exit = run.wait_exit_time(5)
+        run.wait(5)
+    print(f"\nquit while an rtsp open is blocked: {1000 * (t_exit - t0):.0f} ms")
+    _ok(run)
+    assert t_exit - t0 < 1.0, f"quit took {t_exit - t0:.2f} s"
+    assert run.trace()[-1]["ev"] == "exit", run.trace()[-3:]
+
+
 def test_udp_live_stream_ends_with_autoexit_t(player, clip_short_ts):
     """ffplay never exits here: a live input has no end of file."""
     port = free_udp_port()
