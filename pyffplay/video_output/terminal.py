@@ -10,9 +10,11 @@ subtitles are blended into the picture before it becomes cells.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import termios
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -62,18 +64,29 @@ def choose_colors(setting: str, env: dict[str, str]) -> str:
     return "256"
 
 
-def write_all(fd: int, data: bytes, still_wanted: Callable[[], bool] = lambda: True) -> None:
+def write_all(
+    fd: int,
+    data: bytes,
+    still_wanted: Callable[[], bool] = lambda: True,
+    lock: contextlib.AbstractContextManager[object] | None = None,
+) -> None:
     """Write everything, unless ``still_wanted`` turns false between chunks (Ctrl-Z or a
-    quit came; on a non-blocking ``fd`` it is asked while the terminal is not reading)."""
+    quit came; on a non-blocking ``fd`` it is asked while the terminal is not reading).
+    Each chunk is written under ``lock``, and ``still_wanted`` asked under it: a writer
+    on another thread that changed what is wanted cannot have a chunk of ours land after
+    its own bytes."""
     view = memoryview(data)
-    while view and still_wanted():
-        try:
-            n = os.write(fd, view)
-        except InterruptedError:
-            continue
-        except BlockingIOError:
-            select.select([], [fd], [], WRITE_POLL)
-            continue
+    guard = lock if lock is not None else contextlib.nullcontext()
+    while view:
+        with guard:
+            if not still_wanted():
+                return
+            try:
+                n = os.write(fd, view)
+            except (InterruptedError, BlockingIOError):
+                n = 0
+        if n == 0:
+            select.select([], [fd], [], WRITE_POLL)  # the terminal is not reading yet
         view = view[n:]
 
 
@@ -97,6 +110,9 @@ class TerminalOutput(VideoOutput):
         nonblocking = open_nonblocking_tty(fd)
         self._out_fd = nonblocking if nonblocking is not None else fd  # what frames go to
         self._interrupted = False  # a quit came: a frame being written is dropped
+        # Frames come from the player's loop, leave() and enter() from the main thread
+        # too (Ctrl-Z and fg arrive as signals); re-entrant for a signal during a write.
+        self._write_lock = threading.RLock()
         self.renderer = CellRenderer(colors, tolerance=TRUECOLOR_TOLERANCE)
         # One reformatter for the whole run: it keeps its SwsContext while the sizes and
         # formats stay, where frame.reformat() would build (and free) one per frame.
@@ -117,7 +133,7 @@ class TerminalOutput(VideoOutput):
     # -- terminal state ------------------------------------------------------------------
     def enter(self) -> None:
         """Alternate screen, hidden cursor, clean slate (also after fg from Ctrl-Z)."""
-        self._write(ALT_SCREEN_ON + CURSOR_HIDE + CLEAR)
+        self._write_state(ALT_SCREEN_ON + CURSOR_HIDE + CLEAR)
         self._opost_cleared = self._set_output_processing(False)
         self.renderer.reset()
         self._picture_rect = None
@@ -133,9 +149,7 @@ class TerminalOutput(VideoOutput):
                 self._opost_cleared = False
                 self._set_output_processing(True)
             # CAN ends an escape sequence cut short; SYNC_END a frame's synchronized update.
-            data = CANCEL + SYNC_END + RESET + CURSOR_SHOW + ALT_SCREEN_OFF
-            deadline = time.monotonic() + LEAVE_TIMEOUT
-            write_all(self._out_fd, data, lambda: time.monotonic() < deadline)
+            self._write_state(CANCEL + SYNC_END + RESET + CURSOR_SHOW + ALT_SCREEN_OFF)
 
     def suspend(self) -> None:
         self.leave()
@@ -183,11 +197,23 @@ class TerminalOutput(VideoOutput):
         """SIGWINCH: only a flag here; the next display() re-measures."""
         self._resized = True
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, generation: int | None = None) -> None:
+        """Picture and status bytes: dropped once the terminal was left (Ctrl-Z, quit)
+        after ``generation`` (taken when the bytes were made)."""
         if data:
-            generation = self._generation
-            write_all(self._out_fd, data, lambda: self._generation == generation and not self._interrupted)
+            gen = self._generation if generation is None else generation
+            write_all(
+                self._out_fd,
+                data,
+                lambda: self.active and self._generation == gen and not self._interrupted,
+                self._write_lock,
+            )
             self.bytes_written += len(data)
+
+    def _write_state(self, data: bytes) -> None:
+        """Entering or leaving the alternate screen: always, within LEAVE_TIMEOUT."""
+        deadline = time.monotonic() + LEAVE_TIMEOUT
+        write_all(self._out_fd, data, lambda: time.monotonic() < deadline, self._write_lock)
 
     def interrupt(self) -> None:
         # Any thread: a quit. The frame being written (if any) is dropped; leave() follows.
@@ -198,6 +224,7 @@ class TerminalOutput(VideoOutput):
         pass
 
     def display(self, vp: Frame | None, sub: Subtitle | None = None) -> None:
+        generation = self._generation  # before the look at active: a Ctrl-Z may come between
         if not self.active:
             return
         if self._resized:
@@ -223,7 +250,7 @@ class TerminalOutput(VideoOutput):
         out += self._picture_bytes(vp, sub)
         if text:
             out += self._subtitle_bytes(text)
-        self._write(b"".join((SYNC_BEGIN, out, SYNC_END)))  # one copy of a large frame
+        self._write(b"".join((SYNC_BEGIN, out, SYNC_END)), generation)  # one copy of a large frame
 
     def _subtitle_bytes(self, text: str) -> bytes:
         """The text centred on the row above the status line (drawn after the picture, whose
