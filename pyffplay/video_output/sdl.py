@@ -18,6 +18,7 @@ from pyffplay.sdl_lib import sdl2
 from pyffplay.video_output import VideoOutput, calculate_display_rect, displayed_size
 from pyffplay.video_output.sdl_events import WindowEvents
 from pyffplay.video_output.sdl_subtitles import SubtitleRenderer
+from pyffplay.video_output.x11_wait import X11Wait
 
 if TYPE_CHECKING:
     from pyffplay.frame_queue import Frame
@@ -44,7 +45,9 @@ _update_texture.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, c
 _update_texture.restype = ctypes.c_int
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 640, 480
-WAKEUP_POLL = 0.01  # ffplay's REFRESH_RATE
+# ffplay's REFRESH_RATE: how often the loop looks for other threads' commands where it
+# cannot be woken for them (a window not on X11).
+WAKEUP_POLL = 0.01
 
 
 class SDLInitError(Exception):
@@ -149,8 +152,6 @@ def create_window_and_renderer(
 
 
 class SDLOutput(VideoOutput):
-    polls_events = True
-
     def __init__(self, opts: Options, title: str) -> None:
         self.opts = opts
         self.title = title
@@ -178,13 +179,21 @@ class SDLOutput(VideoOutput):
         self.vis_texture: Any = None
         self.vis_size = (0, 0)
         self.events = WindowEvents(opts)
+        # On X11 the loop sleeps until it has work; elsewhere it looks every WAKEUP_POLL.
+        self.x11_wait = X11Wait.for_window(self.window)
+        self.polls_events = self.x11_wait is None
         self.subtitles = SubtitleRenderer(self.renderer, lambda message: None)
 
     def set_warn(self, warn: Callable[[str], None]) -> None:
         self.subtitles.warn = warn
 
     def describe(self) -> dict[str, object]:
-        return {"vo": "sdl", "renderer": self.renderer_name, "gl": self.gl_renderer}
+        return {
+            "vo": "sdl",
+            "renderer": self.renderer_name,
+            "gl": self.gl_renderer,
+            "wait": "poll" if self.x11_wait is None else "x11",  # how the loop sleeps
+        }
 
     # -- window --------------------------------------------------------------------------
     def set_default_window_size(self, width: int, height: int, sar: tuple[int, int]) -> None:
@@ -328,14 +337,19 @@ class SDLOutput(VideoOutput):
         window is shown: before, SDL may fall back to polling every millisecond."""
         if not self.width or self.window is None:
             return False
-        self.events.wait(min(timeout, WAKEUP_POLL))  # commands from other threads: see wakeup
+        if self.x11_wait is not None:
+            self.events.wait(timeout, self.x11_wait.wait)
+        else:  # commands from other threads: see wakeup
+            self.events.wait(min(timeout, WAKEUP_POLL))
         return True
 
     def wakeup(self) -> None:
         # Any thread. Not SDL_PushEvent: SDL wakes a waiting loop with an XSendEvent on a
         # second X connection, which can reach the server after the window's destruction
-        # (BadWindow, and Xlib's handler exits the process). wait_events polls instead.
-        pass
+        # (BadWindow, and Xlib's handler exits the process). X11Wait has a pipe of its own;
+        # elsewhere wait_events polls.
+        if self.x11_wait is not None:
+            self.x11_wait.wakeup()
 
     def poll_events(self, emit: Callable[[Command], None]) -> None:
         self.events.poll(emit, self)
@@ -352,6 +366,8 @@ class SDLOutput(VideoOutput):
             sdl2.SDL_DestroyRenderer(self.renderer)
             self.renderer = None
         if self.window:
+            if self.x11_wait is not None:
+                self.x11_wait.close()
             sdl2.SDL_DestroyWindow(self.window)
             self.window = None
             sdl2.SDL_QuitSubSystem(sdl2.SDL_INIT_VIDEO)  # once: SDL counts the inits

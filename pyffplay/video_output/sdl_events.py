@@ -1,6 +1,7 @@
 """The SDL window's input: keys, mouse and window events turned into commands, the cursor
 hidden after a second of stillness, redraws while a new window settles, and waiting in
-SDL (not polling) until one of these is due or another thread wakes the loop."""
+SDL or on the X socket (not polling) until one of these is due or another thread wakes the
+loop."""
 
 from __future__ import annotations
 
@@ -45,14 +46,18 @@ class WindowEvents:
         self._settle_until = now + SETTLE_TIME
         self._next_settle_redraw = now + SETTLE_REDRAW
 
-    def wait(self, timeout: float) -> None:
-        """SDL_WaitEventTimeout: on X11 a select() on the display's socket, so a key wakes
-        the loop at once (commands from other threads wait for the timeout, which
-        SDLOutput.wait_events keeps short)."""
+    def wait(self, timeout: float, sleep: Callable[[float], None] | None = None) -> None:
+        """Sleep until an event, ``timeout`` s or poll's next timer: in ``sleep`` (X11Wait's,
+        which other threads can end), else in SDL_WaitEventTimeout (a key ends it at once,
+        commands from other threads wait for the timeout, which SDLOutput keeps short)."""
         now = time.monotonic()
         timeout = min(timeout, self._next_timer(now) - now)
         ms = math.ceil(timeout * 1000)  # never early: a picture due in 2.5 ms waits 3
-        if ms > 0:
+        if ms <= 0:
+            return
+        if sleep is not None:
+            sleep(ms / 1000)
+        else:
             sdl2.SDL_WaitEventTimeout(None, ms)
 
     def _next_timer(self, now: float) -> float:

@@ -25,6 +25,7 @@ def test_each_renderer_shows_the_frame_on_time(player, x11, clip_long, mode, exp
     assert run.wait(10) == 0, run.stderr()[-2000:]
     out = run.events("output")[0]
     assert out["renderer"] == expected, out
+    assert out["wait"] == "x11", out  # the loop sleeps on the X socket, not in 10 ms polls
     if mode == "auto" and has_gpu_device():
         assert "llvmpipe" in (out["gl"] or ""), out  # this machine's OpenGL runs on the CPU
     elif mode == "auto":
