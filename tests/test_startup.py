@@ -147,3 +147,27 @@ def test_no_gpu_device_means_no_opengl_probe(tmp_path: Path, monkeypatch: pytest
     assert sdl.has_gpu_device(str(tmp_path))
     monkeypatch.setattr(sdl.sys, "platform", "darwin")
     assert sdl.has_gpu_device(str(tmp_path / "none"))
+
+
+@pytest.mark.parametrize("user_value, expected", [(None, "1"), ("4", "4")])
+def test_the_command_keeps_openblas_to_one_thread_unless_told(user_value: str | None, expected: str) -> None:
+    """NumPy's OpenBLAS would start a thread per core at import (CPU at every start); the
+    command sets one before NumPy loads, and keeps what the user set."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if user_value is not None:
+        env["OPENBLAS_NUM_THREADS"] = user_value
+    code = (
+        "import os, sys\n"
+        "from pyffplay import cli\n"
+        "assert 'numpy' not in sys.modules\n"
+        "cli.main(['-h'])\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert out.splitlines()[-1] == expected
