@@ -39,6 +39,30 @@ def audio_block_size(rate: int) -> int:
     return max(AUDIO_MIN_BLOCK_SIZE, 2 << (max(rate // AUDIO_MAX_CALLBACKS_PER_SEC, 1).bit_length() - 1))
 
 
+class Preroll:
+    """At the start the sound, which is the master clock, waits in silence until the
+    pictures are ready, as mpv does and ffplay does not: otherwise the clock runs from the
+    device's first buffer while the video decoder still fills its pipeline, and the first
+    pictures come late and are dropped (1-5 at 2160p30 here). ``ready`` says the pictures
+    are ready; after ``max_wait`` s the sound starts anyway (a video that never comes)."""
+
+    MAX_WAIT = 0.5
+
+    def __init__(self, ready: Callable[[], bool], max_wait: float = MAX_WAIT) -> None:
+        self.ready = ready
+        self.max_wait = max_wait
+        self.started: float | None = None  # the first ask
+        self.done = False
+
+    def over(self, now: float) -> bool:
+        """Whether the sound may start (and from then on, always)."""
+        if not self.done:
+            if self.started is None:
+                self.started = now
+            self.done = now - self.started >= self.max_wait or self.ready()
+        return self.done
+
+
 class AudioUnavailable(Exception):
     """No PortAudio library, no device, or the device would not open."""
 
@@ -166,6 +190,7 @@ class AudioOutput:
         # stall for up to two seconds before they play. Samples given during that stall
         # would be heard late, so play silence until the device is seen to consume.
         self.running = False
+        self.preroll: Preroll | None = None  # set when there are pictures to wait for
         self._first_callback_time: float | None = None
         self._paused_seen = False
         self.failed = False  # the callback raised: it plays silence until closed
@@ -265,6 +290,12 @@ class AudioOutput:
         if not self.running and not self._device_running(cur if cur > 0 else now, frames):
             outdata.fill(0)
             return
+        if self.preroll is not None:
+            if not self.preroll.over(now):
+                outdata.fill(0)
+                return
+            self.trace.event("preroll", waited=now - (self.preroll.started or now))
+            self.preroll = None
         if control.paused:
             self._pause(outdata, dac_time)
             return

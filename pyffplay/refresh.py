@@ -83,6 +83,7 @@ class VideoRefresh:
         self.on_seek_shown: Callable[[float, float], None] = lambda t_req, target: None
         self.pending_seeks: dict[int, tuple[float, float]] = {}  # serial -> (t_req, target)
         self._serial_shown_at: float | None = None
+        self.shown_serial = -1  # the serial of the last picture on screen (any thread reads)
         self._last_vis_time = 0.0
         self.rdftspeed = rdftspeed
         self.sample_tap: SampleTap | None = None  # what the audio callback played
@@ -249,6 +250,7 @@ class VideoRefresh:
         vp = self.video.frameq.peek_last()
         self.output.display(vp, due_subtitle(self.subtitle, vp))
         self._shown(vp)
+        self.shown_serial = vp.serial  # after the trace's "frame": the preroll's comes later
         if shown_new:
             self.on_picture(vp)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyffplay import commands as cmd
 from pyffplay import libav
-from pyffplay.audio_output import AudioOutput, AudioUnavailable, open_audio
+from pyffplay.audio_output import AudioOutput, AudioUnavailable, Preroll, open_audio
 from pyffplay.av_options import codec_options
 from pyffplay.clock import AV_TIME_BASE
 from pyffplay.codec_setup import decoder_context
@@ -134,6 +134,8 @@ def _open_audio(vs: VideoState, st: Any, cc: Any) -> None:
     if vs.audio_out is None:
         return
     vs.audio_out.on_error = partial(thread_failed, vs, "audio_output")
+    if _video_wanted(vs) and vs.opts.sync == "audio" and not vs.opts.untimed:
+        vs.audio_out.preroll = Preroll(partial(_pictures_ready, vs))
     if vs.audio_failure:
         vs.warn(f"{vs.audio_failure}; playing without sound")
     _start_audio(vs, st, cc, vs.audio_out)
@@ -146,6 +148,21 @@ def _start_audio(vs: VideoState, st: Any, cc: Any, out: AudioOutput) -> None:
         lambda: audio_thread(vs.audio, out.rate, out.channels, vs.opts.afilters, vs.opts.filter_threads),
         partial(thread_failed, vs, "audio"),
     )
+
+
+def _pictures_ready(vs: VideoState) -> bool:
+    """Whether the sound may start (audio_output.Preroll): every stream is open, the first
+    picture is on screen (the first display of a large picture takes tens of ms) and the
+    picture queue is full, or the video ended or was not opened (any thread: int reads)."""
+    if not vs.is_open:
+        return False
+    video = vs.video
+    if not video.is_open or video.decoder is None:
+        return True
+    serial = video.pktq.serial
+    if video.decoder.finished == serial:
+        return True
+    return vs.refresh.shown_serial == serial and video.frameq.size >= video.frameq.max_size
 
 
 def _video_wanted(vs: VideoState) -> bool:

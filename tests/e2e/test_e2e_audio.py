@@ -93,3 +93,18 @@ def test_no_sound_device_warns_once_and_plays_video(player, clip_short):
     # Video paces itself on the null device's audio clock: the 4 s clip takes about 4 s.
     assert 3.5 < frames[-1]["t"] - frames[0]["t"] < 4.6
     assert "A-V" in err
+
+
+def test_the_sound_starts_after_the_first_picture_is_on_screen(player, clip_short):
+    """The preroll (mpv's, not ffplay's): the audio clock does not run before there is a
+    picture to keep in step with it, so the first pictures are not dropped as late."""
+    run = player.start("-autoexit", "-t", "1.5", clip_short)
+    assert run.wait(20) == 0, run.stderr()[-2000:]
+    trace = run.trace()
+    kinds = [e["ev"] for e in trace]
+    assert "preroll" in kinds, "no preroll in the trace"
+    preroll = kinds.index("preroll")
+    first_frame = kinds.index("frame")
+    first_sound = next(i for i, e in enumerate(trace) if e["ev"] == "audio" and e.get("clock") is not None)
+    assert first_frame < preroll < first_sound, [kinds[i] for i in (first_frame, preroll, first_sound)]
+    assert trace[preroll]["t"] >= trace[first_frame]["t"]
