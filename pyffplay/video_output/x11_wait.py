@@ -1,5 +1,5 @@
 """Sleeping on an X11 window until an X event, SDL event, another thread's wake-up or a
-timeout: a select() on the display's socket and on a pipe of our own.
+timeout: a poll() on the display's socket and on a pipe of our own.
 
 SDL's own wait (SDL_WaitEventTimeout) is woken from other threads by SDL_PushEvent, which
 on X11 sends an event on a second connection; that event can reach the server after the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
 import select
 import threading
@@ -44,6 +45,9 @@ class X11Wait:
         # whatever file reused the descriptor's number.
         self._lock = threading.Lock()
         self._closed = False
+        self._poll = select.poll()  # not select(): no limit on the descriptors' numbers
+        self._poll.register(self._x_fd, select.POLLIN)
+        self._poll.register(self._wake_r, select.POLLIN)
 
     @classmethod
     def for_window(cls, window: Any) -> X11Wait | None:
@@ -66,14 +70,14 @@ class X11Wait:
         if sdl2.SDL_HasEvents(sdl2.SDL_FIRSTEVENT, sdl2.SDL_LASTEVENT):
             return  # already in SDL's queue (the window's own events from a resize)
         # Xlib may hold events it read while waiting for a reply (a present's XSync): they
-        # are in no socket any more, and select() would sleep over them.
+        # are in no socket any more, and poll() would sleep over them.
         if self._xlib.XEventsQueued(self._display, _QUEUED_AFTER_FLUSH) > 0:
             return
         try:
-            ready, _, _ = select.select([self._x_fd, self._wake_r], [], [], max(timeout, 0.0))
-        except (OSError, ValueError):
+            ready = self._poll.poll(max(math.ceil(timeout * 1000 - 1e-6), 0))  # ms, never early
+        except OSError:  # EINTR is retried by Python; anything else: wake, the loop goes on
             return
-        if self._wake_r in ready:
+        if any(fd == self._wake_r for fd, _ in ready):
             with contextlib.suppress(OSError):
                 os.read(self._wake_r, 4096)
 
