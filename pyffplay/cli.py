@@ -40,9 +40,10 @@ QUIT_SLICE = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
-    # NumPy's OpenBLAS starts a thread per core when it loads (~0.13 CPU-s of each start
-    # here); the player does no linear algebra. Before anything imports NumPy; a value the
-    # user set stays. Only the command: a program embedding the Player keeps its own.
+    # NumPy's OpenBLAS starts a thread per core when it loads (~0.08 CPU-s of each start
+    # here, measured over whole starts); the player does no linear algebra. Before anything
+    # imports NumPy; a value the user set stays. Only the command: a program embedding the
+    # Player keeps its own.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Start-up allocates some 100,000 objects that live as long as the process (modules):
     # no collection while they are made, and none of them scanned again (see _started).
